@@ -1,0 +1,156 @@
+"""The ``slawatch`` command line: the only place the CLI reads files, streams and the wall clock.
+
+Exit status: 0 done; 1 rejected input under ``replay --strict``; 2 unusable arguments
+or invalid definitions (every error listed on standard error).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import orjson
+import typer
+
+from slawatch.outputs import Output
+from slawatch.timeutil import TimeFormatError, parse_duration, parse_time
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="slawatch",
+    help="Event-driven SLA compliance monitor.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(lines: Sequence[str], code: int = 2) -> None:
+    for line in lines:
+        typer.echo(line, err=True)
+    raise typer.Exit(code)
+
+
+def _lines(stream: BinaryIO) -> Iterator[bytes]:
+    for raw in stream:
+        yield raw.rstrip(b"\r\n")
+
+
+@app.command()
+def replay(
+    definitions: Annotated[
+        list[str],
+        typer.Option("--definitions", help="FILE[@EFFECTIVE_FROM], once per definitions version."),
+    ],
+    events: Annotated[str, typer.Option("--events", help="Input events, JSONL; - for stdin.")],
+    until: Annotated[str | None, typer.Option(help="Advance processing time to this instant.")] = None,
+    lateness: Annotated[str, typer.Option(help="Timer lateness, e.g. 30s.")] = "0s",
+    retention: Annotated[str, typer.Option(help="History kept after the last clock closed.")] = "7d",
+    strict: Annotated[bool, typer.Option(help="Exit 1 if any input is rejected.")] = False,
+    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or table.")] = "jsonl",
+) -> None:
+    """Run the whole pipeline over a file of events in simulated time."""
+    from slawatch.replay.runner import Cause, ReplayProblem
+    from slawatch.replay.runner import replay as run
+    from slawatch.replay.table import Timeline
+    from slawatch.replay.versions import VersionsError, load_versions
+
+    problems: list[str] = []
+    if fmt not in ("jsonl", "table"):
+        problems.append(f"--format: {fmt!r} is not jsonl or table")
+    until_at: int | None = None
+    try:
+        until_at = parse_time(until) if until is not None else None
+    except TimeFormatError as exc:
+        problems.append(f"--until: {exc}")
+    durations: dict[str, int] = {}
+    for name, text in (("lateness", lateness), ("retention", retention)):
+        try:
+            durations[name] = parse_duration(text) if text != "0" else 0
+        except TimeFormatError as exc:
+            problems.append(f"--{name}: {exc}")
+    try:
+        versions = load_versions(definitions)
+    except VersionsError as exc:
+        problems.extend(exc.problems)
+    if events != "-" and not Path(events).is_file():
+        problems.append(f"--events: no such file: {events}")
+    if problems:
+        _fail(problems)
+
+    out: BinaryIO = output.open("wb") if output is not None else sys.stdout.buffer
+    timeline = Timeline()
+
+    def emit(outputs: Sequence[Output], cause: Cause) -> None:
+        if fmt == "table":
+            timeline.add(outputs, cause)
+        else:
+            out.write(b"".join(o.to_json() + b"\n" for o in outputs))
+
+    def report(problem: ReplayProblem) -> None:
+        record = {"line": problem.line, "error": problem.error, "raw": problem.raw}
+        sys.stderr.buffer.write(orjson.dumps(record) + b"\n")
+
+    stream: BinaryIO = sys.stdin.buffer if events == "-" else Path(events).open("rb")
+    try:
+        stats = run(
+            versions,
+            _lines(stream),
+            emit=emit,
+            until=until_at,
+            lateness=durations["lateness"],
+            retention=durations["retention"],
+            on_problem=report,
+        )
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    if fmt == "table":
+        out.write(timeline.render().encode())
+    out.flush()
+    if output is not None:
+        out.close()
+    if stats.after_until:
+        typer.echo(f"{stats.after_until} events after --until were not applied", err=True)
+    if strict and (stats.rejected or stats.too_late):
+        raise typer.Exit(1)
+
+
+@app.command()
+def check(
+    path: Annotated[Path, typer.Argument(help="The definitions document (YAML or JSON).")],
+) -> None:
+    """Validate a definitions document: every problem with its path (exit 2), warnings, holidays."""
+    import os
+
+    from slawatch.definitions import check_definitions, unset_env_references
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail([f"{path}: cannot read: {exc}"])
+        return
+    report = check_definitions(text)
+    for problem in report.errors:
+        typer.echo(f"error: {problem.path}: {problem.message}", err=True)
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning.path}: {warning.message}", err=True)
+    if report.definitions is not None:
+        for problem in unset_env_references(report.definitions, os.environ):
+            typer.echo(f"warning: {problem.path}: {problem.message}", err=True)
+    if report.errors:
+        typer.echo(f"{path}: {len(report.errors)} error(s)", err=True)
+        raise typer.Exit(2)
+    for calendar, dates in sorted(report.holidays.items()):
+        if dates:
+            typer.echo(f"calendar {calendar}: holidays " + ", ".join(d.isoformat() for d in dates))
+    typer.echo(f"{path}: valid")
+
+
+def main() -> None:
+    """Entry point of the ``slawatch`` console script."""
+    app()

@@ -1,0 +1,117 @@
+"""The definitions versions in force, indexed for the engine (rule 18).
+
+A :class:`Catalog` answers which version is in force at an instant, gives every
+(SLA, target) pair a stable document order for sorting outputs, and caches what the
+hot path needs per version: business calendars and warning thresholds per goal.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from slawatch.calendar import BusinessCalendar, calendar_for
+from slawatch.definitions.model import Definitions, DefinitionsVersion, Goal, Sla, Target
+from slawatch.timeutil import ceil_micros
+
+__all__ = ["Catalog", "Threshold", "VersionView"]
+
+Threshold = tuple[int, int, bool]
+"""A warning point for one goal: (elapsed microseconds, index in ``warn_at``, is a fraction)."""
+
+
+@dataclass(slots=True)
+class VersionView:
+    """One definitions version with the lookups the engine needs."""
+
+    number: int
+    effective_from: int | None
+    definitions: Definitions
+    slas: tuple[tuple[Sla, tuple[tuple[int, Target], ...]], ...]
+    calendars: dict[str, BusinessCalendar]
+    _thresholds: dict[tuple[int, int], tuple[Threshold, ...]] = field(default_factory=dict)
+
+    def calendar(self, goal: Goal) -> BusinessCalendar:
+        """The business calendar of a goal."""
+        return self.calendars[goal.calendar]
+
+    def sla(self, sla_id: str) -> Sla | None:
+        """The SLA of that id in this version."""
+        for sla, _ in self.slas:
+            if sla.id == sla_id:
+                return sla
+        return None
+
+    def target(self, sla_id: str, target_id: str) -> tuple[Sla, Target] | None:
+        """The SLA and target of those ids in this version."""
+        for sla, targets in self.slas:
+            if sla.id == sla_id:
+                for _, target in targets:
+                    if target.id == target_id:
+                        return sla, target
+        return None
+
+    def thresholds(self, target: Target, goal: int) -> tuple[Threshold, ...]:
+        """The target's warning points for a goal, ascending; points at or below zero dropped.
+
+        Equal thresholds keep the fraction first, as rule 15 emits it.
+        """
+        key = (id(target), goal)
+        cached = self._thresholds.get(key)
+        if cached is not None:
+            return cached
+        points: list[Threshold] = []
+        for index, point in enumerate(target.warn_at):
+            if point.fraction is not None:
+                at = ceil_micros(point.fraction * goal)
+                points.append((at, index, True))
+            elif point.before is not None:
+                points.append((goal - point.before, index, False))
+        result = tuple(sorted((p for p in points if p[0] > 0), key=lambda p: (p[0], not p[2])))
+        self._thresholds[key] = result
+        return result
+
+
+class Catalog:
+    """All definitions versions, ordered by ``effective_from``."""
+
+    def __init__(self, versions: Sequence[DefinitionsVersion]) -> None:
+        ordered = sorted(
+            versions, key=lambda v: (v.effective_from is not None, v.effective_from or 0)
+        )
+        self.order: dict[tuple[str, str], int] = {}
+        for version in reversed(ordered):
+            for sla in version.definitions.slas:
+                for target in sla.targets:
+                    self.order.setdefault((sla.id, target.id), len(self.order))
+        for index, version in enumerate(reversed(ordered)):
+            for objective in version.definitions.availability:
+                self.order.setdefault((objective.id, "availability"), 1_000_000 + index)
+        self.versions = [self._view(v) for v in ordered]
+        self._by_number = {v.number: v for v in self.versions}
+        self._starts = [
+            v.effective_from if v.effective_from is not None else -(2**62) for v in self.versions
+        ]
+
+    def _view(self, version: DefinitionsVersion) -> VersionView:
+        defs = version.definitions
+        slas = tuple(
+            (sla, tuple((self.order[(sla.id, t.id)], t) for t in sla.targets)) for sla in defs.slas
+        )
+        calendars = {cid: calendar_for(cdef) for cid, cdef in defs.calendars.items()}
+        return VersionView(version.number, version.effective_from, defs, slas, calendars)
+
+    def at(self, instant: int) -> VersionView | None:
+        """The version in force at an instant: the latest ``effective_from`` at or before it."""
+        i = bisect.bisect_right(self._starts, instant)
+        return self.versions[i - 1] if i else None
+
+    def by_number(self, number: int) -> VersionView:
+        """A version by its number."""
+        return self._by_number[number]
+
+    @property
+    def latest(self) -> VersionView:
+        """The newest version."""
+        return self.versions[-1]

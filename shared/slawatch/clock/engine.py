@@ -1,0 +1,266 @@
+"""The evaluator's engine: every subject's clocks, their timers, duplicates and late events.
+
+The engine is pure: it reads no clock and does no I/O. The caller passes processing
+time ``now`` to every call (rule 4):
+
+- :meth:`Engine.check` says whether an event would be applied, before it moves time;
+- :meth:`Engine.apply` applies an input event and returns the outputs it causes;
+- :meth:`Engine.due` fires the timers due by processing time ``now``;
+- :meth:`Engine.next_wakeup` is the processing time at which :meth:`due` next has work.
+
+Late events (rule 6) recompute their subject from its history; outputs the
+recomputation no longer produces are withdrawn with ``sla.retracted``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from slawatch.clock.catalog import Catalog
+from slawatch.clock.ticket import TicketState, apply_event, fire_before, next_due
+from slawatch.definitions.model import DefinitionsVersion
+from slawatch.events.model import InputEvent, TicketEvent
+from slawatch.outputs import Output, OutputType, output_id
+from slawatch.timeutil import DAY, format_time
+
+__all__ = ["Applied", "Engine", "Verdict"]
+
+DEFAULT_RETENTION = 7 * DAY
+
+
+class Verdict(StrEnum):
+    """What became of an input event."""
+
+    APPLIED = "applied"
+    """Applied in order."""
+    RECOMPUTED = "recomputed"
+    """A late event: its subject was recomputed from history (rule 6)."""
+    DUPLICATE = "duplicate"
+    """Its (subject, source, id) was already applied (rule 5)."""
+    IGNORED = "ignored"
+    """For a deleted ticket, or of a kind this engine does not evaluate."""
+    TOO_LATE = "too_late"
+    """Late, and the history it needs was discarded (rule 6a)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The verdict on one input event and the outputs it caused."""
+
+    verdict: Verdict
+    outputs: list[Output]
+
+
+class TicketSubject:
+    """A ticket's state plus what rules 5, 6 and 6a need: history, applied ids, timer mark."""
+
+    __slots__ = ("due", "history", "idle_since", "ids", "key", "last_time", "state", "timer_mark")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.state = TicketState()
+        self.history: list[TicketEvent] | None = []
+        self.ids: set[tuple[str | None, str]] | None = set()
+        self.last_time: int | None = None
+        self.timer_mark: int | None = None
+        self.idle_since: int | None = None
+        self.due: int | None = None
+
+    def is_late(self, t: int) -> bool:
+        """Rule 6: earlier than an applied event, or not later than an emitted timer output."""
+        return (self.last_time is not None and t < self.last_time) or (
+            self.timer_mark is not None and t <= self.timer_mark
+        )
+
+
+def _retraction(out: Output, now: int) -> Output:
+    body = out.body
+    retracted = {
+        "id": output_id("sla.retracted", body["id"]),
+        "type": OutputType.RETRACTED.value,
+        "time": format_time(now),
+        "sla": body["sla"],
+        "target": body["target"],
+        "kind": body["kind"],
+        "subject": body["subject"],
+    }
+    if "cycle" in body:
+        retracted["cycle"] = body["cycle"]
+    else:
+        retracted["window_start"] = body["window_start"]
+        retracted["window_end"] = body["window_end"]
+    retracted["definitions_version"] = body["definitions_version"]
+    retracted["retracts"] = body["id"]
+    retracted["reason"] = "late_event"
+    return Output(OutputType.RETRACTED, now, out.subject, out.order, out.cycle, retracted)
+
+
+class Engine:
+    """All subjects' clocks under a set of definitions versions."""
+
+    def __init__(
+        self,
+        versions: Sequence[DefinitionsVersion],
+        *,
+        lateness: int = 0,
+        retention: int = DEFAULT_RETENTION,
+    ) -> None:
+        self.catalog = Catalog(versions)
+        self.lateness = lateness
+        self.retention = retention
+        self.subjects: dict[str, TicketSubject] = {}
+        self._heap: list[tuple[int, str]] = []
+
+    # --- input events ------------------------------------------------------------
+
+    def _subject(self, key: str) -> TicketSubject:
+        subject = self.subjects.get(key)
+        if subject is None:
+            subject = self.subjects[key] = TicketSubject(key)
+        return subject
+
+    def _expire(self, subject: TicketSubject, now: int) -> None:
+        if (
+            subject.history is not None
+            and subject.idle_since is not None
+            and not subject.state.open
+            and now >= subject.idle_since + self.retention
+        ):
+            subject.history = None
+            subject.ids = None
+
+    def check(self, event: InputEvent, now: int) -> Verdict:
+        """Whether ``event`` would be applied at processing time ``now``, without applying it."""
+        if not isinstance(event, TicketEvent):
+            return Verdict.IGNORED
+        subject = self.subjects.get(event.subject)
+        if subject is None:
+            return Verdict.APPLIED
+        self._expire(subject, now)
+        if subject.ids is not None and (event.source, event.id) in subject.ids:
+            return Verdict.DUPLICATE
+        if subject.is_late(event.time):
+            return Verdict.TOO_LATE if subject.history is None else Verdict.RECOMPUTED
+        return Verdict.APPLIED
+
+    def apply(self, event: InputEvent, now: int) -> Applied:
+        """Apply an input event at processing time ``now``."""
+        verdict = self.check(event, now)
+        if verdict in (Verdict.DUPLICATE, Verdict.TOO_LATE, Verdict.IGNORED):
+            return Applied(verdict, [])
+        assert isinstance(event, TicketEvent)
+        subject = self._subject(event.subject)
+        if verdict is Verdict.RECOMPUTED:
+            outputs = self._recompute(subject, event, now)
+        else:
+            if subject.state.deleted:
+                verdict = Verdict.IGNORED
+            outputs = fire_before(subject.state, subject.key, event.time)
+            self._mark_timers(subject, outputs)
+            outputs += apply_event(
+                subject.state, subject.key, event, self.catalog, subject.history
+            )
+            subject.last_time = event.time
+            if subject.history is not None:
+                subject.history.append(event)
+            late = fire_before(subject.state, subject.key, now - self.lateness)
+            self._mark_timers(subject, late)
+            outputs += late
+        if subject.ids is not None:
+            subject.ids.add((event.source, event.id))
+        if event.backfill:
+            for out in outputs:
+                out.backfill = True
+        self._settle(subject, now)
+        return Applied(verdict, outputs)
+
+    def _mark_timers(self, subject: TicketSubject, timer_outputs: Iterable[Output]) -> None:
+        for out in timer_outputs:
+            if subject.timer_mark is None or out.time > subject.timer_mark:
+                subject.timer_mark = out.time
+
+    def _settle(self, subject: TicketSubject, now: int) -> None:
+        if subject.state.open:
+            subject.idle_since = None
+        elif subject.idle_since is None:
+            subject.idle_since = now
+        due = next_due(subject.state)
+        if due != subject.due:
+            subject.due = due
+            if due is not None:
+                heapq.heappush(self._heap, (due, subject.key))
+
+    # --- late events ---------------------------------------------------------------
+
+    def _fold(
+        self, key: str, history: Sequence[TicketEvent], now: int
+    ) -> tuple[TicketState, list[Output], int | None]:
+        """A subject recomputed from its history: its state, standing outputs and timer mark."""
+        state = TicketState()
+        outputs: list[Output] = []
+        mark: int | None = None
+        for i, ev in enumerate(history):
+            timers = fire_before(state, key, ev.time)
+            if timers:
+                mark = max(o.time for o in timers) if mark is None else max(mark, *(o.time for o in timers))
+            outputs += timers
+            outputs += apply_event(state, key, ev, self.catalog, history[:i])
+        timers = fire_before(state, key, now - self.lateness)
+        for o in timers:
+            mark = o.time if mark is None else max(mark, o.time)
+        outputs += timers
+        return state, outputs, mark
+
+    def _recompute(self, subject: TicketSubject, event: TicketEvent, now: int) -> list[Output]:
+        assert subject.history is not None
+        old = subject.history
+        times = [e.time for e in old]
+        new = list(old)
+        new.insert(bisect.bisect_right(times, event.time), event)
+        _, before, _ = self._fold(subject.key, old, now)
+        state, after, mark = self._fold(subject.key, new, now)
+        before_ids = {o.id for o in before}
+        after_ids = {o.id for o in after}
+        outputs = [_retraction(o, now) for o in before if o.id not in after_ids]
+        outputs += [o for o in after if o.id not in before_ids]
+        subject.state = state
+        subject.history = new
+        subject.timer_mark = mark
+        subject.last_time = max(times[-1], event.time) if times else event.time
+        return outputs
+
+    # --- timers --------------------------------------------------------------------
+
+    def next_wakeup(self) -> int | None:
+        """The earliest processing time at which a timer fires: its due instant plus lateness.
+
+        A timer fires once processing time is *later* than this (rule 4).
+        """
+        heap = self._heap
+        while heap:
+            due, key = heap[0]
+            if self.subjects[key].due == due:
+                return due + self.lateness
+            heapq.heappop(heap)
+        return None
+
+    def due(self, now: int) -> list[Output]:
+        """Fire every timer due at processing time ``now``: those with ``due + lateness < now``."""
+        limit = now - self.lateness
+        outputs: list[Output] = []
+        heap = self._heap
+        while heap and heap[0][0] < limit:
+            due, key = heapq.heappop(heap)
+            subject = self.subjects[key]
+            if subject.due != due:
+                continue
+            fired = fire_before(subject.state, key, limit)
+            self._mark_timers(subject, fired)
+            outputs += fired
+            subject.due = None
+            self._settle(subject, now)
+        return outputs

@@ -1,0 +1,387 @@
+"""The fold of one ticket's events into its clocks (rules 7-17).
+
+:func:`apply_event` applies one event to a :class:`TicketState` in the order of rule
+10a and returns the outputs it causes; :func:`fire_before` fires the warning and breach
+timers due before an instant. Both are pure functions of their arguments (the state is
+mutated in place and is the only thing they touch), so a live evaluator, replay and a
+recomputation from history all produce the same outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slawatch.clock.catalog import Catalog, VersionView
+from slawatch.clock.cycle import Cycle, CycleState
+from slawatch.clock.match import Change, matches, same_value, trigger_matches
+from slawatch.definitions.model import Goal, Sla, Target, Trigger
+from slawatch.events.model import EventType, TicketEvent
+from slawatch.outputs import Output, OutputType, output_id
+from slawatch.timeutil import format_seconds, format_time
+
+__all__ = ["CancelReason", "TicketState", "apply_event", "fire_before", "next_due"]
+
+LABEL_FIELDS = ("priority", "customer", "service", "region", "assignee_group")
+
+
+class CancelReason:
+    """The ``reason`` of ``sla.clock.cancelled`` (rule 8)."""
+
+    NO_LONGER_APPLIES = "no_longer_applies"
+    DELETED = "deleted"
+
+
+class TicketState:
+    """What the engine knows about one ticket: its fields, cycle counters and open clocks."""
+
+    __slots__ = ("applied", "attributes", "counters", "created", "deleted", "events", "fields", "open")
+
+    def __init__(self) -> None:
+        self.fields: dict[str, Any] = {}
+        self.attributes: dict[str, Any] = {}
+        self.created = False
+        self.deleted = False
+        self.counters: dict[int, int] = {}
+        self.open: dict[int, Cycle] = {}
+        self.applied: set[str] = set()
+        self.events = 0
+
+    def labels(self) -> dict[str, Any]:
+        """The ticket fields every output carries."""
+        f = self.fields
+        return {name: f.get(name) for name in LABEL_FIELDS}
+
+
+class _Ctx:
+    """One event's inputs to the per-target steps."""
+
+    __slots__ = ("changes", "comment", "deleted", "first_created", "outs", "subject", "time")
+
+    def __init__(self, subject: str, ev: TicketEvent, first_created: bool, changes: dict[str, Change]):
+        self.subject = subject
+        self.time = ev.time
+        self.comment = ev.comment
+        self.first_created = first_created
+        self.changes = changes
+        self.deleted = ev.type is EventType.TICKET_DELETED
+        self.outs: list[Output] = []
+
+
+# --- outputs --------------------------------------------------------------------
+
+
+def _emit(
+    outs: list[Output],
+    state: TicketState,
+    subject: str,
+    kind: OutputType,
+    cycle: Cycle,
+    t: int,
+    elapsed: int,
+    extras: dict[str, Any] | None = None,
+    discriminator: tuple[Any, ...] = (),
+) -> None:
+    sla = cycle.sla
+    time_text = format_time(t)
+    deadline = cycle.deadline_field() if cycle.state is not CycleState.CLOSED else cycle.breach_deadline
+    body: dict[str, Any] = {
+        "id": output_id(kind.value, subject, sla.id, cycle.target.id, cycle.number, time_text, *discriminator),
+        "type": kind.value,
+        "time": time_text,
+        "sla": sla.id,
+        "target": cycle.target.id,
+        "kind": sla.kind.value,
+    }
+    if sla.underpins is not None:
+        body["underpins"] = sla.underpins
+    body["subject"] = subject
+    body["cycle"] = cycle.number
+    body["goal_seconds"] = format_seconds(cycle.goal.target)
+    body["calendar"] = cycle.goal.calendar
+    body["elapsed_seconds"] = format_seconds(elapsed)
+    body["deadline"] = format_time(deadline) if deadline is not None else None
+    body["labels"] = state.labels()
+    body["definitions_version"] = cycle.version.number
+    if extras:
+        body.update(extras)
+    outs.append(Output(kind, t, subject, cycle.order, cycle.number, body))
+
+
+def _warning(outs: list[Output], state: TicketState, subject: str, cycle: Cycle, index: int, t: int, elapsed: int) -> None:
+    threshold = cycle.target.warn_at[index].written
+    _emit(
+        outs,
+        state,
+        subject,
+        OutputType.WARNING,
+        cycle,
+        t,
+        elapsed,
+        {"threshold": threshold, "remaining_seconds": format_seconds(cycle.goal.target - elapsed)},
+        (threshold,),
+    )
+
+
+# --- timers ---------------------------------------------------------------------
+
+
+def next_due(state: TicketState) -> int | None:
+    """The earliest instant a timer of an open clock falls due."""
+    best: int | None = None
+    for cycle in state.open.values():
+        due = cycle.next_due()
+        if due is not None and (best is None or due < best):
+            best = due
+    return best
+
+
+def _fire(outs: list[Output], state: TicketState, subject: str, cycle: Cycle, t: int) -> None:
+    elapsed = cycle.elapsed_at(t)
+    if elapsed >= cycle.goal.target:
+        cycle.breach(t)
+        _emit(outs, state, subject, OutputType.BREACHED, cycle, t, elapsed)
+        return
+    crossed = [p for p in cycle.thresholds() if p[0] <= elapsed and not cycle.is_marked(p[1])]
+    for _, index, _ in crossed:
+        cycle.mark(index)
+    if crossed:
+        _warning(outs, state, subject, cycle, crossed[-1][1], t, elapsed)
+
+
+def fire_before(state: TicketState, subject: str, limit: int) -> list[Output]:
+    """Fire, in time order per clock, every timer due strictly before ``limit``."""
+    outs: list[Output] = []
+    for cycle in list(state.open.values()):
+        due = cycle.next_due()
+        while due is not None and due < limit:
+            _fire(outs, state, subject, cycle, due)
+            due = cycle.next_due()
+    return outs
+
+
+# --- one event ------------------------------------------------------------------
+
+
+def _merge(state: TicketState, ev: TicketEvent) -> dict[str, Change]:
+    changes: dict[str, Change] = {}
+    fields = state.fields
+    for name, new in ev.fields.items():
+        old = fields.get(name)
+        if new is None:
+            if old is not None:
+                del fields[name]
+                changes[name] = (old, None)
+        elif old is None or not same_value(old, new):
+            fields[name] = new
+            changes[name] = (old, new)
+    attributes = state.attributes
+    for name, new in ev.attributes.items():
+        old = attributes.get(name)
+        if new is None:
+            if old is not None:
+                del attributes[name]
+                changes["attributes." + name] = (old, None)
+        elif old is None or not same_value(old, new):
+            attributes[name] = new
+            changes["attributes." + name] = (old, new)
+    return changes
+
+
+def _any_trigger(triggers: tuple[Trigger, ...], ctx: _Ctx, state: TicketState) -> bool:
+    return any(
+        trigger_matches(
+            tr,
+            first_created=ctx.first_created,
+            comment=ctx.comment,
+            changes=ctx.changes,
+            fields=state.fields,
+            attributes=state.attributes,
+        )
+        for tr in triggers
+    )
+
+
+def pick_goal(target: Target, state: TicketState) -> Goal:
+    """The first goal whose ``when`` matches (the last goal has none)."""
+    for goal in target.goals:
+        if goal.when is None or matches(goal.when, state.fields, state.attributes):
+            return goal
+    return target.goals[-1]
+
+
+def _applies(sla: Sla, state: TicketState) -> bool:
+    return sla.applies_to is None or matches(sla.applies_to, state.fields, state.attributes)
+
+
+def _pauses(target: Target, state: TicketState) -> bool:
+    return target.pause_while is not None and matches(target.pause_while, state.fields, state.attributes)
+
+
+def _step(
+    state: TicketState,
+    ctx: _Ctx,
+    order: int,
+    start: tuple[VersionView, Sla, Target] | None,
+    applies: bool,
+    *,
+    retro: bool = False,
+) -> None:
+    """Rule 10a's steps (1)-(5) for one target on one event."""
+    t = ctx.time
+    outs = ctx.outs
+    subject = ctx.subject
+    cycle = state.open.get(order)
+    if cycle is not None and _any_trigger(cycle.target.stop, ctx, state):
+        elapsed = cycle.close(t)
+        del state.open[order]
+        outcome = "breached" if cycle.breached else "met"
+        _emit(
+            outs, state, subject, OutputType.STOPPED, cycle, t, elapsed,
+            {"outcome": outcome}, (outcome, format_seconds(elapsed)),
+        )  # fmt: skip
+        cycle = None
+    if cycle is not None and (
+        ctx.deleted or (not retro and not _applies(cycle.sla, state))
+    ):
+        reason = CancelReason.DELETED if ctx.deleted else CancelReason.NO_LONGER_APPLIES
+        elapsed = cycle.close(t)
+        del state.open[order]
+        _emit(
+            outs, state, subject, OutputType.CANCELLED, cycle, t, elapsed,
+            {"reason": reason, "breached": cycle.breached}, (reason,),
+        )  # fmt: skip
+        cycle = None
+    started = False
+    if cycle is None and start is not None and applies and not ctx.deleted:
+        version, sla, target = start
+        if _any_trigger(target.start, ctx, state):
+            number = state.counters.get(order, 0) + 1
+            state.counters[order] = number
+            cycle = Cycle(version, sla, target, order, number, t, pick_goal(target, state))
+            state.open[order] = cycle
+            _emit(outs, state, subject, OutputType.STARTED, cycle, t, 0)
+            started = True
+    if cycle is None:
+        return
+    pausing = _pauses(cycle.target, state)
+    if pausing and cycle.state is CycleState.RUNNING:
+        cycle.pause(t)
+        _emit(outs, state, subject, OutputType.PAUSED, cycle, t, cycle.acc)
+    elif not pausing and cycle.state is CycleState.PAUSED:
+        cycle.resume(t)
+        _emit(outs, state, subject, OutputType.RESUMED, cycle, t, cycle.acc)
+    if not started:
+        _repick_goal(state, ctx, cycle)
+
+
+def _repick_goal(state: TicketState, ctx: _Ctx, cycle: Cycle) -> None:
+    goal = pick_goal(cycle.target, state)
+    previous = cycle.goal
+    if goal.target == previous.target and goal.calendar == previous.calendar:
+        if goal is not previous:
+            cycle.goal = goal
+        return
+    t = ctx.time
+    was_breached = cycle.breached
+    elapsed, reached = cycle.change_goal(goal, t)
+    prev_s, goal_s = format_seconds(previous.target), format_seconds(goal.target)
+    _emit(
+        ctx.outs, state, ctx.subject, OutputType.GOAL_CHANGED, cycle, t, elapsed,
+        {"previous_goal_seconds": prev_s, "previous_calendar": previous.calendar},
+        (prev_s, goal_s, previous.calendar, goal.calendar),
+    )  # fmt: skip
+    crossed = [p for p in cycle.thresholds() if p[0] <= elapsed and not cycle.is_marked(p[1])]
+    for _, index, _ in crossed:
+        cycle.mark(index)
+    if was_breached:
+        return
+    if reached is not None:
+        cycle.breach(reached)
+        _emit(ctx.outs, state, ctx.subject, OutputType.BREACHED, cycle, t, elapsed)
+    elif crossed:
+        _warning(ctx.outs, state, ctx.subject, cycle, crossed[-1][1], t, elapsed)
+
+
+def _entries(
+    state: TicketState, version: VersionView | None
+) -> list[tuple[int, tuple[VersionView, Sla, Target] | None]]:
+    """The targets to step through, in document order: the version's and open clocks' own."""
+    entries: dict[int, tuple[VersionView, Sla, Target] | None] = {}
+    if version is not None:
+        for sla, targets in version.slas:
+            for order, target in targets:
+                entries[order] = (version, sla, target)
+    for order in state.open:
+        entries.setdefault(order, None)
+    return sorted(entries.items(), key=lambda item: item[0])
+
+
+def apply_event(
+    state: TicketState,
+    subject: str,
+    ev: TicketEvent,
+    catalog: Catalog,
+    history: Sequence[TicketEvent] | None = None,
+) -> list[Output]:
+    """Apply one ticket event (rule 10a); ``history`` holds the earlier events, for rule 9."""
+    if state.deleted:
+        return []
+    first_created = ev.type is EventType.TICKET_CREATED and not state.created
+    if ev.type is EventType.TICKET_CREATED:
+        state.created = True
+    changes = _merge(state, ev)
+    ctx = _Ctx(subject, ev, first_created, changes)
+    version = catalog.at(ev.time)
+    applying: dict[str, bool] = {}
+    newly: set[str] = set()
+    if version is not None:
+        for sla, _ in version.slas:
+            now_applies = _applies(sla, state)
+            applying[sla.id] = now_applies
+            if now_applies and sla.id not in state.applied:
+                state.applied.add(sla.id)
+                if state.events > 0:
+                    newly.add(sla.id)
+    for order, start in _entries(state, version):
+        if start is not None and start[2].retroactive and start[1].id in newly and history:
+            _retroactive(state, ctx, order, start, catalog, [*history, ev])
+            continue
+        applies = start is not None and applying.get(start[1].id, False)
+        _step(state, ctx, order, start, applies)
+    if ctx.deleted:
+        state.deleted = True
+    state.events += 1
+    return ctx.outs
+
+
+def _retroactive(
+    state: TicketState,
+    ctx: _Ctx,
+    order: int,
+    start: tuple[VersionView, Sla, Target],
+    catalog: Catalog,
+    events: list[TicketEvent],
+) -> None:
+    """Rule 9: compute a target from the ticket's first event as if its SLA had always applied."""
+    _, sla, target = start
+    shadow = TicketState()
+    for ev in events:
+        for cycle in list(shadow.open.values()):
+            due = cycle.next_due()
+            while due is not None and due < ev.time:
+                _fire(ctx.outs, shadow, ctx.subject, cycle, due)
+                due = cycle.next_due()
+        first_created = ev.type is EventType.TICKET_CREATED and not shadow.created
+        if ev.type is EventType.TICKET_CREATED:
+            shadow.created = True
+        sub = _Ctx(ctx.subject, ev, first_created, _merge(shadow, ev))
+        sub.outs = ctx.outs
+        version = catalog.at(ev.time)
+        found = version.target(sla.id, target.id) if version is not None else None
+        begin = (version, found[0], found[1]) if version is not None and found else start
+        _step(shadow, sub, order, begin, True, retro=True)
+    if order in shadow.open:
+        state.open[order] = shadow.open[order]
+    if order in shadow.counters:
+        state.counters[order] = shadow.counters[order]

@@ -1,0 +1,127 @@
+"""``--format table``: a timeline per subject of what happened to each clock, and why.
+
+Each row names the instant, the clock (SLA/target and cycle, or the availability
+window), what happened, the figures that matter and the input that caused it (or
+``timer`` when processing time reached a deadline or warning point).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from slawatch.events.model import InputEvent, TicketEvent
+from slawatch.outputs import Output
+from slawatch.replay.runner import Cause
+from slawatch.timeutil import format_duration
+
+__all__ = ["Timeline"]
+
+
+def _duration(seconds: Any) -> str:
+    if seconds is None:
+        return "-"
+    return format_duration(round(float(seconds) * 1_000_000))
+
+
+def _short_time(text: str | None) -> str:
+    return "-" if text is None else text.replace("T", " ").replace("Z", "")
+
+
+def _cause(cause: Cause) -> str:
+    event = cause.event
+    if event is None:
+        return "timer"
+    return f"line {cause.line}: {_describe(event)}"
+
+
+def _describe(event: InputEvent) -> str:
+    if isinstance(event, TicketEvent):
+        parts = [event.type.value, event.id]
+        changed = {**event.fields, **{f"attributes.{k}": v for k, v in event.attributes.items()}}
+        if changed:
+            parts.append(", ".join(f"{k}={v}" for k, v in changed.items()))
+        if event.comment is not None:
+            visibility = "public" if event.comment.public else "private"
+            parts.append(f"{event.comment.author_role} comment, {visibility}")
+        return " ".join(parts)
+    return f"{type(event).__name__} {event.id}"
+
+
+def _what(body: dict[str, Any]) -> str:
+    kind = body["type"]
+    if kind == "sla.clock.started":
+        return f"started: goal {_duration(body['goal_seconds'])} on {body['calendar']}, due {_short_time(body['deadline'])}"
+    if kind == "sla.clock.paused":
+        return f"paused at {_duration(body['elapsed_seconds'])} elapsed"
+    if kind == "sla.clock.resumed":
+        return f"resumed, due {_short_time(body['deadline'])}"
+    if kind == "sla.goal.changed":
+        return (
+            f"goal {_duration(body['previous_goal_seconds'])} on {body['previous_calendar']}"
+            f" -> {_duration(body['goal_seconds'])} on {body['calendar']},"
+            f" {_duration(body['elapsed_seconds'])} elapsed"
+        )
+    if kind == "sla.warning":
+        return f"WARNING {body['threshold']}: {_duration(body['remaining_seconds'])} left"
+    if kind == "sla.breached":
+        return f"BREACHED: deadline {_short_time(body['deadline'])}, goal {_duration(body['goal_seconds'])}"
+    if kind == "sla.clock.stopped":
+        return f"stopped, {body['outcome']}: {_duration(body['elapsed_seconds'])} of {_duration(body['goal_seconds'])}"
+    if kind == "sla.clock.cancelled":
+        breached = ", had breached" if body.get("breached") else ""
+        return f"cancelled ({body['reason']}{breached})"
+    if kind == "sla.retracted":
+        return f"RETRACTED {body['retracts']} ({body['reason']})"
+    if kind == "sla.availability.warning":
+        return f"budget {body['threshold']} used; availability {body['availability']}"
+    if kind == "sla.availability.breached":
+        return f"BUDGET EXHAUSTED: {_duration(body['downtime_seconds'])} down of {_duration(body['budget_seconds'])}"
+    if kind == "sla.availability.window_closed":
+        return (
+            f"window closed, {body['outcome']}: availability {body['availability']},"
+            f" downtime {_duration(body['downtime_seconds'])} of {_duration(body['measured_seconds'])}"
+            f" measured, credit {body['credit_percent']}%"
+        )
+    if kind == "notification":
+        return (
+            f"notify step {body['step']}.{body['repeat']} {body.get('notice')} via {body.get('channel')}"
+            f" to {body.get('recipient')}: {body['status']}"
+        )
+    return str(kind)
+
+
+def _clock(body: dict[str, Any]) -> str:
+    if "cycle" in body and body["cycle"] is not None:
+        return f"{body['sla']}/{body['target']} #{body['cycle']}"
+    if "window_start" in body:
+        return f"{body['sla']} [{_short_time(body['window_start'])[:10]}]"
+    return f"{body.get('sla')}/{body.get('target')}"
+
+
+class Timeline:
+    """Collects replay steps and renders them as a text table per subject."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+
+    def add(self, outputs: Sequence[Output], cause: Cause) -> None:
+        """Record one step."""
+        why = _cause(cause)
+        for out in outputs:
+            body = out.body
+            self._rows[out.subject].append((_short_time(body["time"]), _clock(body), _what(body), why))
+
+    def render(self) -> str:
+        """The whole timeline."""
+        lines: list[str] = []
+        for subject in sorted(self._rows):
+            rows = self._rows[subject]
+            lines.append(subject)
+            w_clock = max(len(r[1]) for r in rows)
+            w_what = max(len(r[2]) for r in rows)
+            for time_text, clock, what, why in rows:
+                lines.append(f"  {time_text:<26} {clock:<{w_clock}}  {what:<{w_what}}  <- {why}")
+            lines.append("")
+        return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""slawatch test suite."""
