@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
@@ -46,9 +47,13 @@ def replay(
         typer.Option("--definitions", help="FILE[@EFFECTIVE_FROM], once per definitions version."),
     ],
     events: Annotated[str, typer.Option("--events", help="Input events, JSONL; - for stdin.")],
-    until: Annotated[str | None, typer.Option(help="Advance processing time to this instant.")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Advance processing time to this instant.")
+    ] = None,
     lateness: Annotated[str, typer.Option(help="Timer lateness, e.g. 30s.")] = "0s",
-    retention: Annotated[str, typer.Option(help="History kept after the last clock closed.")] = "7d",
+    retention: Annotated[
+        str, typer.Option(help="History kept after the last clock closed.")
+    ] = "7d",
     strict: Annotated[bool, typer.Option(help="Exit 1 if any input is rejected.")] = False,
     output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl or table.")] = "jsonl",
@@ -95,8 +100,8 @@ def replay(
         record = {"line": problem.line, "error": problem.error, "raw": problem.raw}
         sys.stderr.buffer.write(orjson.dumps(record) + b"\n")
 
-    stream: BinaryIO = sys.stdin.buffer if events == "-" else Path(events).open("rb")
-    try:
+    with ExitStack() as stack:
+        stream = sys.stdin.buffer if events == "-" else stack.enter_context(Path(events).open("rb"))
         stats = run(
             versions,
             _lines(stream),
@@ -106,9 +111,6 @@ def replay(
             retention=durations["retention"],
             on_problem=report,
         )
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
     if fmt == "table":
         out.write(timeline.render().encode())
     out.flush()

@@ -111,13 +111,14 @@ _UNITS = (7 * DAY, DAY, HOUR, MINUTE, SECOND)
 
 
 def parse_duration(text: str) -> int:
-    """Parse ``30s``, ``15m``, ``2h``, ``1d`` (24h), ``1w`` (7d) and combinations, to microseconds."""
+    """Microseconds of ``30s``, ``15m``, ``2h``, ``1d`` (24h), ``1w`` (7d) or a combination."""
     if not isinstance(text, str) or not text:
         raise TimeFormatError(f"not a duration: {text!r} (use e.g. 30s, 15m, 2h, 1d, 1h30m)")
     m = _DURATION.match(text.strip())
     if m is None or not any(m.groups()):
         raise TimeFormatError(f"not a duration: {text!r} (use e.g. 30s, 15m, 2h, 1d, 1h30m)")
-    return sum(int(g) * unit for g, unit in zip(m.groups(), _UNITS, strict=True) if g)
+    groups = m.groups()
+    return sum(int(g) * unit for g, unit in zip(groups, _UNITS, strict=True) if g)
 
 
 def format_duration(micros: int) -> str:

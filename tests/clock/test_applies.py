@@ -144,7 +144,9 @@ def test_retroactive_target_is_computed_from_the_first_event() -> None:
     assert warning["time"] == "2026-03-02T11:30:00Z"
     assert r.of("sla.breached", target="resolution")[0]["time"] == "2026-03-02T13:30:00Z"
     assert r.of("sla.clock.started", target="plain") == []
-    past = next(outs for cause, outs in r.steps if cause.event is not None and cause.event.id == "e4")
+    past = next(
+        outs for cause, outs in r.steps if cause.event is not None and cause.event.id == "e4"
+    )
     assert [o["type"] for o in past] == [
         "sla.clock.started",
         "sla.clock.paused",

@@ -37,14 +37,19 @@ def reply(eid: str, time: str, tid: str = "T-1", **kw: object) -> dict[str, obje
 
 
 def test_breach_time_is_the_deadline_not_when_it_was_noticed() -> None:
-    r = run(FIRST_RESPONSE, [created("e1", "2026-03-02T09:00:00Z"), created("x", "2026-03-02T13:00:00Z", "T-9")])
+    r = run(
+        FIRST_RESPONSE,
+        [created("e1", "2026-03-02T09:00:00Z"), created("x", "2026-03-02T13:00:00Z", "T-9")],
+    )
     (breach,) = r.of("sla.breached", subject="ticket:T-1")
     assert breach["time"] == "2026-03-02T10:00:00Z"
     assert breach["deadline"] == "2026-03-02T10:00:00Z"
 
 
 def test_outputs_use_utc_with_z_whatever_the_input_offset() -> None:
-    r = run(FIRST_RESPONSE, [created("e1", "2026-03-02T10:00:00+01:00")], until="2026-03-02T12:00:00Z")
+    r = run(
+        FIRST_RESPONSE, [created("e1", "2026-03-02T10:00:00+01:00")], until="2026-03-02T12:00:00Z"
+    )
     assert r.of("sla.clock.started")[0]["time"] == "2026-03-02T09:00:00Z"
     assert r.of("sla.breached")[0]["time"] == "2026-03-02T10:00:00Z"
 
@@ -70,13 +75,17 @@ def test_equal_times_keep_arrival_order() -> None:
 
 
 def test_reply_at_the_deadline_meets_the_goal() -> None:
-    r = run(FIRST_RESPONSE, [created("e1", "2026-03-02T09:00:00Z"), reply("e2", "2026-03-02T10:00:00Z")])
+    r = run(
+        FIRST_RESPONSE, [created("e1", "2026-03-02T09:00:00Z"), reply("e2", "2026-03-02T10:00:00Z")]
+    )
     assert r.of("sla.breached") == []
     assert r.of("sla.clock.stopped")[0]["outcome"] == "met"
 
 
 def test_stop_at_a_warning_point_emits_no_warning() -> None:
-    r = run(FIRST_RESPONSE, [created("e1", "2026-03-02T09:00:00Z"), reply("e2", "2026-03-02T09:30:00Z")])
+    r = run(
+        FIRST_RESPONSE, [created("e1", "2026-03-02T09:00:00Z"), reply("e2", "2026-03-02T09:30:00Z")]
+    )
     assert r.of("sla.warning") == []
 
 
@@ -99,8 +108,13 @@ def test_event_at_the_deadline_of_another_subject_is_applied_before_the_timer() 
 
 def test_timer_waits_for_lateness_and_fires_at_end_when_until_allows() -> None:
     events = [created("e1", "2026-03-02T09:00:00Z")]
-    assert run(FIRST_RESPONSE, events, until="2026-03-02T10:09:59Z", lateness="10m").of("sla.breached") == []
-    (breach,) = run(FIRST_RESPONSE, events, until="2026-03-02T10:10:00Z", lateness="10m").of("sla.breached")
+    assert (
+        run(FIRST_RESPONSE, events, until="2026-03-02T10:09:59Z", lateness="10m").of("sla.breached")
+        == []
+    )
+    (breach,) = run(FIRST_RESPONSE, events, until="2026-03-02T10:10:00Z", lateness="10m").of(
+        "sla.breached"
+    )
     assert breach["time"] == "2026-03-02T10:00:00Z"
 
 
@@ -114,11 +128,17 @@ def test_timer_fires_once_processing_time_passes_due_plus_lateness() -> None:
         ],
         lateness="10m",
     )
-    step_of_breach = next(i for i, (_, outs) in enumerate(r.steps) if any(o["type"] == "sla.breached" for o in outs))
+    step_of_breach = next(
+        i for i, (_, outs) in enumerate(r.steps) if any(o["type"] == "sla.breached" for o in outs)
+    )
     cause, _ = r.steps[step_of_breach]
     assert cause.event is None
-    started_t3 = next(i for i, (c, _) in enumerate(r.steps) if c.event is not None and c.event.id == "e3")
-    started_t2 = next(i for i, (c, _) in enumerate(r.steps) if c.event is not None and c.event.id == "e2")
+    started_t3 = next(
+        i for i, (c, _) in enumerate(r.steps) if c.event is not None and c.event.id == "e3"
+    )
+    started_t2 = next(
+        i for i, (c, _) in enumerate(r.steps) if c.event is not None and c.event.id == "e2"
+    )
     assert started_t2 < step_of_breach < started_t3
 
 
@@ -137,7 +157,10 @@ def test_received_at_drives_processing_time() -> None:
 def test_late_event_within_lateness_still_stops_the_clock_in_time() -> None:
     r = run(
         FIRST_RESPONSE,
-        [created("e1", "2026-03-02T09:00:00Z"), reply("e2", "2026-03-02T09:59:00Z", received_at="2026-03-02T10:00:20Z")],
+        [
+            created("e1", "2026-03-02T09:00:00Z"),
+            reply("e2", "2026-03-02T09:59:00Z", received_at="2026-03-02T10:00:20Z"),
+        ],
         lateness="30s",
         until="2026-03-02T12:00:00Z",
     )
@@ -178,7 +201,10 @@ def test_same_id_from_another_source_is_not_a_duplicate() -> None:
 
 
 def test_duplicate_does_not_move_processing_time() -> None:
-    r = run(FIRST_RESPONSE, [created("e1", "2026-03-02T09:00:00Z"), created("e1", "2026-03-02T12:00:00Z")])
+    r = run(
+        FIRST_RESPONSE,
+        [created("e1", "2026-03-02T09:00:00Z"), created("e1", "2026-03-02T12:00:00Z")],
+    )
     assert r.of("sla.breached") == []
 
 
@@ -205,7 +231,9 @@ def test_late_reply_retracts_the_breach_and_stops_met() -> None:
 
 
 def test_warning_that_moves_is_one_retraction_and_one_new_warning() -> None:
-    defs = RESOLUTION.replace("goals: [{target: 4h", "pause_while: {status: waiting}\n        goals: [{target: 4h")
+    defs = RESOLUTION.replace(
+        "goals: [{target: 4h", "pause_while: {status: waiting}\n        goals: [{target: 4h"
+    )
     r = run(
         defs,
         [
@@ -225,7 +253,11 @@ def test_warning_that_moves_is_one_retraction_and_one_new_warning() -> None:
 def test_event_not_later_than_an_emitted_timer_output_is_late() -> None:
     r = run(
         FIRST_RESPONSE,
-        [created("e1", "2026-03-02T09:00:00Z"), created("x", "2026-03-02T11:00:00Z", "T-9"), reply("e2", "2026-03-02T10:00:00Z")],
+        [
+            created("e1", "2026-03-02T09:00:00Z"),
+            created("x", "2026-03-02T11:00:00Z", "T-9"),
+            reply("e2", "2026-03-02T10:00:00Z"),
+        ],
     )
     assert len(r.of("sla.retracted")) == 1
     assert r.of("sla.clock.stopped")[0]["outcome"] == "met"

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from tests.support.scenarios import run_scenario
 
 HERE = Path(__file__).parent

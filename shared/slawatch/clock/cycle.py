@@ -94,7 +94,9 @@ class Cycle:
         """Business microseconds accrued at ``t`` (``t`` not before the last change)."""
         if self.state is CycleState.RUNNING:
             if t < self.since:
-                raise IllegalTransition(f"elapsed asked at {t}, before the last change {self.since}")
+                raise IllegalTransition(
+                    f"elapsed asked at {t}, before the last change {self.since}"
+                )
             return self.acc + self.calendar.elapsed(self.since, t)
         return self.acc
 

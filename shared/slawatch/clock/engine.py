@@ -161,9 +161,7 @@ class Engine:
                 verdict = Verdict.IGNORED
             outputs = fire_before(subject.state, subject.key, event.time)
             self._mark_timers(subject, outputs)
-            outputs += apply_event(
-                subject.state, subject.key, event, self.catalog, subject.history
-            )
+            outputs += apply_event(subject.state, subject.key, event, self.catalog, subject.history)
             subject.last_time = event.time
             if subject.history is not None:
                 subject.history.append(event)
@@ -206,7 +204,11 @@ class Engine:
         for i, ev in enumerate(history):
             timers = fire_before(state, key, ev.time)
             if timers:
-                mark = max(o.time for o in timers) if mark is None else max(mark, *(o.time for o in timers))
+                mark = (
+                    max(o.time for o in timers)
+                    if mark is None
+                    else max(mark, *(o.time for o in timers))
+                )
             outputs += timers
             outputs += apply_event(state, key, ev, self.catalog, history[:i])
         timers = fire_before(state, key, now - self.lateness)

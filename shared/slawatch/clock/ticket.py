@@ -35,7 +35,16 @@ class CancelReason:
 class TicketState:
     """What the engine knows about one ticket: its fields, cycle counters and open clocks."""
 
-    __slots__ = ("applied", "attributes", "counters", "created", "deleted", "events", "fields", "open")
+    __slots__ = (
+        "applied",
+        "attributes",
+        "counters",
+        "created",
+        "deleted",
+        "events",
+        "fields",
+        "open",
+    )
 
     def __init__(self) -> None:
         self.fields: dict[str, Any] = {}
@@ -58,7 +67,9 @@ class _Ctx:
 
     __slots__ = ("changes", "comment", "deleted", "first_created", "outs", "subject", "time")
 
-    def __init__(self, subject: str, ev: TicketEvent, first_created: bool, changes: dict[str, Change]):
+    def __init__(
+        self, subject: str, ev: TicketEvent, first_created: bool, changes: dict[str, Change]
+    ):
         self.subject = subject
         self.time = ev.time
         self.comment = ev.comment
@@ -84,9 +95,13 @@ def _emit(
 ) -> None:
     sla = cycle.sla
     time_text = format_time(t)
-    deadline = cycle.deadline_field() if cycle.state is not CycleState.CLOSED else cycle.breach_deadline
+    deadline = (
+        cycle.deadline_field() if cycle.state is not CycleState.CLOSED else cycle.breach_deadline
+    )
     body: dict[str, Any] = {
-        "id": output_id(kind.value, subject, sla.id, cycle.target.id, cycle.number, time_text, *discriminator),
+        "id": output_id(
+            kind.value, subject, sla.id, cycle.target.id, cycle.number, time_text, *discriminator
+        ),
         "type": kind.value,
         "time": time_text,
         "sla": sla.id,
@@ -108,7 +123,15 @@ def _emit(
     outs.append(Output(kind, t, subject, cycle.order, cycle.number, body))
 
 
-def _warning(outs: list[Output], state: TicketState, subject: str, cycle: Cycle, index: int, t: int, elapsed: int) -> None:
+def _warning(
+    outs: list[Output],
+    state: TicketState,
+    subject: str,
+    cycle: Cycle,
+    index: int,
+    t: int,
+    elapsed: int,
+) -> None:
     threshold = cycle.target.warn_at[index].written
     _emit(
         outs,
@@ -215,7 +238,9 @@ def _applies(sla: Sla, state: TicketState) -> bool:
 
 
 def _pauses(target: Target, state: TicketState) -> bool:
-    return target.pause_while is not None and matches(target.pause_while, state.fields, state.attributes)
+    return target.pause_while is not None and matches(
+        target.pause_while, state.fields, state.attributes
+    )
 
 
 def _step(
@@ -241,9 +266,7 @@ def _step(
             {"outcome": outcome}, (outcome, format_seconds(elapsed)),
         )  # fmt: skip
         cycle = None
-    if cycle is not None and (
-        ctx.deleted or (not retro and not _applies(cycle.sla, state))
-    ):
+    if cycle is not None and (ctx.deleted or (not retro and not _applies(cycle.sla, state))):
         reason = CancelReason.DELETED if ctx.deleted else CancelReason.NO_LONGER_APPLIES
         elapsed = cycle.close(t)
         del state.open[order]

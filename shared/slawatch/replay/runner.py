@@ -109,7 +109,9 @@ def replay(
             continue
         if verdict is Verdict.TOO_LATE:
             stats.too_late += 1
-            problem(number, raw, "too_late: the history this late event needs was discarded", "too_late")
+            problem(
+                number, raw, "too_late: the history this late event needs was discarded", "too_late"
+            )
             continue
         if now is None or arrival > now:
             now = arrival
@@ -117,7 +119,9 @@ def replay(
         result = engine.apply(event, now)
         if result.verdict is Verdict.TOO_LATE:
             stats.too_late += 1
-            problem(number, raw, "too_late: the history this late event needs was discarded", "too_late")
+            problem(
+                number, raw, "too_late: the history this late event needs was discarded", "too_late"
+            )
             continue
         if result.verdict is Verdict.RECOMPUTED:
             stats.recomputed += 1

@@ -52,7 +52,8 @@ def _describe(event: InputEvent) -> str:
 def _what(body: dict[str, Any]) -> str:
     kind = body["type"]
     if kind == "sla.clock.started":
-        return f"started: goal {_duration(body['goal_seconds'])} on {body['calendar']}, due {_short_time(body['deadline'])}"
+        goal = f"{_duration(body['goal_seconds'])} on {body['calendar']}"
+        return f"started: goal {goal}, due {_short_time(body['deadline'])}"
     if kind == "sla.clock.paused":
         return f"paused at {_duration(body['elapsed_seconds'])} elapsed"
     if kind == "sla.clock.resumed":
@@ -66,9 +67,11 @@ def _what(body: dict[str, Any]) -> str:
     if kind == "sla.warning":
         return f"WARNING {body['threshold']}: {_duration(body['remaining_seconds'])} left"
     if kind == "sla.breached":
-        return f"BREACHED: deadline {_short_time(body['deadline'])}, goal {_duration(body['goal_seconds'])}"
+        goal = _duration(body["goal_seconds"])
+        return f"BREACHED: deadline {_short_time(body['deadline'])}, goal {goal}"
     if kind == "sla.clock.stopped":
-        return f"stopped, {body['outcome']}: {_duration(body['elapsed_seconds'])} of {_duration(body['goal_seconds'])}"
+        spent = f"{_duration(body['elapsed_seconds'])} of {_duration(body['goal_seconds'])}"
+        return f"stopped, {body['outcome']}: {spent}"
     if kind == "sla.clock.cancelled":
         breached = ", had breached" if body.get("breached") else ""
         return f"cancelled ({body['reason']}{breached})"
@@ -77,17 +80,19 @@ def _what(body: dict[str, Any]) -> str:
     if kind == "sla.availability.warning":
         return f"budget {body['threshold']} used; availability {body['availability']}"
     if kind == "sla.availability.breached":
-        return f"BUDGET EXHAUSTED: {_duration(body['downtime_seconds'])} down of {_duration(body['budget_seconds'])}"
+        down = f"{_duration(body['downtime_seconds'])} down of {_duration(body['budget_seconds'])}"
+        return f"BUDGET EXHAUSTED: {down}"
     if kind == "sla.availability.window_closed":
         return (
             f"window closed, {body['outcome']}: availability {body['availability']},"
-            f" downtime {_duration(body['downtime_seconds'])} of {_duration(body['measured_seconds'])}"
-            f" measured, credit {body['credit_percent']}%"
+            f" downtime {_duration(body['downtime_seconds'])}"
+            f" of {_duration(body['measured_seconds'])} measured,"
+            f" credit {body['credit_percent']}%"
         )
     if kind == "notification":
         return (
-            f"notify step {body['step']}.{body['repeat']} {body.get('notice')} via {body.get('channel')}"
-            f" to {body.get('recipient')}: {body['status']}"
+            f"notify step {body['step']}.{body['repeat']} {body.get('notice')}"
+            f" via {body.get('channel')} to {body.get('recipient')}: {body['status']}"
         )
     return str(kind)
 
@@ -111,7 +116,9 @@ class Timeline:
         why = _cause(cause)
         for out in outputs:
             body = out.body
-            self._rows[out.subject].append((_short_time(body["time"]), _clock(body), _what(body), why))
+            self._rows[out.subject].append(
+                (_short_time(body["time"]), _clock(body), _what(body), why)
+            )
 
     def render(self) -> str:
         """The whole timeline."""
