@@ -48,13 +48,14 @@ class TimeFormatError(ValueError):
 
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
-    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))$"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))",
+    re.ASCII,
 )
 
 
 def parse_time(text: str) -> Instant:
     """Parse an RFC 3339 time with an offset; digits below the microsecond are dropped."""
-    m = _RFC3339.match(text)
+    m = _RFC3339.fullmatch(text)
     if m is None:
         raise TimeFormatError(f"not an RFC 3339 time with an offset: {text[:64]!r}")
     year, month, day, hour, minute, sec = (int(m.group(i)) for i in range(1, 7))
@@ -87,10 +88,9 @@ def to_datetime(instant: Instant) -> datetime:
 
 def format_time(instant: Instant) -> str:
     """RFC 3339 in UTC with ``Z``; six fractional digits only when there is a fraction."""
-    dt = to_datetime(instant)
-    if dt.microsecond:
-        return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    d = to_datetime(instant)
+    text = f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+    return f"{text}.{d.microsecond:06d}Z" if d.microsecond else text + "Z"
 
 
 def format_seconds(micros: int) -> int | float:
@@ -106,7 +106,7 @@ def ceil_micros(value: Fraction) -> int:
     return math.ceil(value)
 
 
-_DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", re.ASCII)
 _UNITS = (7 * DAY, DAY, HOUR, MINUTE, SECOND)
 
 
@@ -114,7 +114,7 @@ def parse_duration(text: str) -> int:
     """Microseconds of ``30s``, ``15m``, ``2h``, ``1d`` (24h), ``1w`` (7d) or a combination."""
     if not isinstance(text, str) or not text:
         raise TimeFormatError(f"not a duration: {text!r} (use e.g. 30s, 15m, 2h, 1d, 1h30m)")
-    m = _DURATION.match(text.strip())
+    m = _DURATION.fullmatch(text.strip())
     if m is None or not any(m.groups()):
         raise TimeFormatError(f"not a duration: {text!r} (use e.g. 30s, 15m, 2h, 1d, 1h30m)")
     groups = m.groups()

@@ -9,6 +9,7 @@ explicit ``dates`` close a calendar.
 from __future__ import annotations
 
 from datetime import date
+from importlib.metadata import version
 
 import holidays as holidays_package
 
@@ -34,4 +35,4 @@ def resolve_public_holidays(
 
 def package_version() -> str:
     """The version of the ``holidays`` package used to resolve."""
-    return str(holidays_package.__version__)
+    return version("holidays")
