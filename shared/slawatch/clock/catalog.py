@@ -55,7 +55,8 @@ class VersionView:
     def thresholds(self, target: Target, goal: int) -> tuple[Threshold, ...]:
         """The target's warning points for a goal, ascending; points at or below zero dropped.
 
-        Equal thresholds keep the fraction first, as rule 15 emits it.
+        Among equal thresholds the fraction comes last: of the points crossed at one
+        instant, the last is the one rule 15 emits.
         """
         key = (id(target), goal)
         cached = self._thresholds.get(key)
@@ -68,7 +69,7 @@ class VersionView:
                 points.append((at, index, True))
             elif point.before is not None:
                 points.append((goal - point.before, index, False))
-        result = tuple(sorted((p for p in points if p[0] > 0), key=lambda p: (p[0], not p[2])))
+        result = tuple(sorted((p for p in points if p[0] > 0), key=lambda p: (p[0], p[2])))
         self._thresholds[key] = result
         return result
 
