@@ -7,6 +7,7 @@ target in document order, cycle, then type.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -14,7 +15,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["TYPE_RANK", "Output", "OutputType", "output_id", "written"]
+__all__ = ["TYPE_RANK", "Output", "OutputType", "output_id", "uuid5_text", "written"]
 
 
 class OutputType(StrEnum):
@@ -58,9 +59,21 @@ def written(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+_NAMESPACE = uuid.NAMESPACE_URL.bytes + b"slawatch:"
+
+
+def uuid5_text(name: str) -> str:
+    """``str(uuid.uuid5(uuid.NAMESPACE_URL, "slawatch:" + name))``, without the object."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def output_id(*parts: Any) -> str:
     """The UUIDv5 (URL namespace) of ``slawatch:`` followed by the parts joined by ``|``."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "slawatch:" + "|".join(map(written, parts))))
+    return uuid5_text("|".join(map(written, parts)))
 
 
 @dataclass(slots=True)

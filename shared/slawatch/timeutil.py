@@ -86,11 +86,24 @@ def to_datetime(instant: Instant) -> datetime:
     return EPOCH + timedelta(microseconds=instant)
 
 
+_DAY_TEXT: dict[int, str] = {}
+
+
 def format_time(instant: Instant) -> str:
     """RFC 3339 in UTC with ``Z``; six fractional digits only when there is a fraction."""
-    d = to_datetime(instant)
-    text = f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
-    return f"{text}.{d.microsecond:06d}Z" if d.microsecond else text + "Z"
+    day, rest = divmod(instant, DAY)
+    date_text = _DAY_TEXT.get(day)
+    if date_text is None:
+        d = to_datetime(day * DAY)
+        date_text = f"{d.year:04d}-{d.month:02d}-{d.day:02d}T"
+        if len(_DAY_TEXT) < 100_000:
+            _DAY_TEXT[day] = date_text
+    seconds, micros = divmod(rest, SECOND)
+    minutes, sec = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    if micros:
+        return f"{date_text}{hour:02d}:{minute:02d}:{sec:02d}.{micros:06d}Z"
+    return f"{date_text}{hour:02d}:{minute:02d}:{sec:02d}Z"
 
 
 def format_seconds(micros: int) -> int | float:

@@ -30,6 +30,7 @@ class VersionView:
     definitions: Definitions
     slas: tuple[tuple[Sla, tuple[tuple[int, Target], ...]], ...]
     calendars: dict[str, BusinessCalendar]
+    entries: tuple[tuple[int, tuple[VersionView, Sla, Target]], ...] = ()
     _thresholds: dict[tuple[int, int], tuple[Threshold, ...]] = field(default_factory=dict)
 
     def calendar(self, goal: Goal) -> BusinessCalendar:
@@ -101,7 +102,11 @@ class Catalog:
             (sla, tuple((self.order[(sla.id, t.id)], t) for t in sla.targets)) for sla in defs.slas
         )
         calendars = {cid: calendar_for(cdef) for cid, cdef in defs.calendars.items()}
-        return VersionView(version.number, version.effective_from, defs, slas, calendars)
+        view = VersionView(version.number, version.effective_from, defs, slas, calendars)
+        view.entries = tuple(
+            (order, (view, sla, target)) for sla, targets in slas for order, target in targets
+        )
+        return view
 
     def at(self, instant: int) -> VersionView | None:
         """The version in force at an instant: the latest ``effective_from`` at or before it."""

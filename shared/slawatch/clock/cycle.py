@@ -39,6 +39,8 @@ class Cycle:
     """A clock: one run of one target for one ticket."""
 
     __slots__ = (
+        "_due",
+        "_due_known",
         "acc",
         "breach_deadline",
         "calendar",
@@ -79,6 +81,8 @@ class Cycle:
         self.toggles: list[int] | None = None
         self.fired = 0
         self.breach_deadline: int | None = None
+        self._due: int | None = None
+        self._due_known = False
 
     @property
     def running(self) -> bool:
@@ -118,18 +122,24 @@ class Cycle:
 
     def next_due(self) -> int | None:
         """The next instant a warning point or the breach falls due, if running."""
-        if self.state is not CycleState.RUNNING or self.breach_deadline is not None:
-            return None
-        want = self.goal.target
-        for at, index, _ in self.thresholds():
-            if not self.fired & (1 << index):
-                want = at
-                break
-        return self.calendar.advance(self.since, max(0, want - self.acc))
+        if self._due_known:
+            return self._due
+        due: int | None = None
+        if self.state is CycleState.RUNNING and self.breach_deadline is None:
+            want = self.goal.target
+            for at, index, _ in self.thresholds():
+                if not self.fired & (1 << index):
+                    want = at
+                    break
+            due = self.calendar.advance(self.since, max(0, want - self.acc))
+        self._due = due
+        self._due_known = True
+        return due
 
     # --- moves -------------------------------------------------------------------
 
     def _check_open(self, t: int) -> None:
+        self._due_known = False
         if self.state is CycleState.CLOSED:
             raise IllegalTransition("the cycle is closed")
         if t < self.since:
@@ -203,6 +213,7 @@ class Cycle:
     def mark(self, index: int) -> None:
         """Mark a warning point fired or passed."""
         self.fired |= 1 << index
+        self._due_known = False
 
     def is_marked(self, index: int) -> bool:
         """Whether a warning point fired or was passed."""
@@ -213,5 +224,6 @@ class Cycle:
         if self.breach_deadline is not None:
             raise IllegalTransition("a cycle breaches at most once")
         self.breach_deadline = deadline
+        self._due_known = False
         for _, index, _ in self.thresholds():
             self.mark(index)

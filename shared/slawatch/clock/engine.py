@@ -162,9 +162,14 @@ class Engine:
             return Verdict.TOO_LATE if subject.history is None else Verdict.RECOMPUTED
         return Verdict.APPLIED
 
-    def apply(self, event: InputEvent, now: int) -> Applied:
-        """Apply an input event at processing time ``now``."""
-        verdict = self.check(event, now)
+    def apply(self, event: InputEvent, now: int, verdict: Verdict | None = None) -> Applied:
+        """Apply an input event at processing time ``now``.
+
+        ``verdict`` is :meth:`check`'s answer for the same event and ``now``, when the caller
+        already has it.
+        """
+        if verdict is None:
+            verdict = self.check(event, now)
         if verdict in (Verdict.DUPLICATE, Verdict.TOO_LATE, Verdict.IGNORED):
             return Applied(verdict, [])
         assert isinstance(event, TicketEvent)
@@ -174,15 +179,21 @@ class Engine:
         else:
             if subject.state.deleted:
                 verdict = Verdict.IGNORED
-            outputs = fire_before(subject.state, subject.key, event.time)
-            self._mark_timers(subject, outputs)
-            outputs += apply_event(subject.state, subject.key, event, self.catalog, subject.history)
+            state, key = subject.state, subject.key
+            if subject.due is not None and subject.due < event.time:
+                outputs = fire_before(state, key, event.time)
+                self._mark_timers(subject, outputs)
+                outputs += apply_event(state, key, event, self.catalog, subject.history)
+            else:
+                outputs = apply_event(state, key, event, self.catalog, subject.history)
             subject.last_time = event.time
             if subject.history is not None:
                 subject.history.append(event)
-            late = fire_before(subject.state, subject.key, now - self.lateness)
-            self._mark_timers(subject, late)
-            outputs += late
+            due = next_due(state)
+            if due is not None and due < now - self.lateness:
+                late = fire_before(state, key, now - self.lateness)
+                self._mark_timers(subject, late)
+                outputs += late
         if subject.ids is not None:
             subject.ids.add((event.source, event.id))
         if event.backfill:

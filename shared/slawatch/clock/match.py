@@ -51,6 +51,11 @@ def field_value(fields: dict[str, Any], attributes: dict[str, Any], name: str) -
 
 
 def _value_matches(candidates: tuple[Value, ...], actual: Any) -> bool:
+    if type(actual) is str:
+        for c in candidates:
+            if type(c) is str and c == actual:
+                return True
+        return False
     for c in candidates:
         if c is None:
             if actual is None:
@@ -66,7 +71,9 @@ def _value_matches(candidates: tuple[Value, ...], actual: Any) -> bool:
 def matches(cond: Condition, fields: dict[str, Any], attributes: dict[str, Any]) -> bool:
     """Whether the ticket with these fields and attributes satisfies ``cond``."""
     if type(cond) is FieldMatch:
-        return _value_matches(cond.values, field_value(fields, attributes, cond.field))
+        name = cond.field
+        actual = attributes.get(name[11:]) if name.startswith(_ATTR) else fields.get(name)
+        return _value_matches(cond.values, actual)
     if type(cond) is AllOf:
         return all(matches(c, fields, attributes) for c in cond.items)
     if type(cond) is AnyOf:

@@ -15,9 +15,9 @@ from typing import Any
 from slawatch.clock.catalog import Catalog, VersionView
 from slawatch.clock.cycle import Cycle, CycleState
 from slawatch.clock.match import Change, matches, same_value, trigger_matches
-from slawatch.definitions.model import Goal, Sla, Target, Trigger
+from slawatch.definitions.model import Goal, Sla, Target, Trigger, TriggerKind
 from slawatch.events.model import EventType, TicketEvent
-from slawatch.outputs import Output, OutputType, output_id
+from slawatch.outputs import Output, OutputType, uuid5_text, written
 from slawatch.timeutil import format_seconds, format_time
 
 __all__ = ["CancelReason", "TicketState", "apply_event", "fire_before", "next_due"]
@@ -65,7 +65,17 @@ class TicketState:
 class _Ctx:
     """One event's inputs to the per-target steps."""
 
-    __slots__ = ("changes", "comment", "deleted", "first_created", "outs", "subject", "time")
+    __slots__ = (
+        "applying",
+        "changes",
+        "comment",
+        "deleted",
+        "first_created",
+        "outs",
+        "subject",
+        "time",
+        "version",
+    )
 
     def __init__(
         self, subject: str, ev: TicketEvent, first_created: bool, changes: dict[str, Change]
@@ -77,6 +87,8 @@ class _Ctx:
         self.changes = changes
         self.deleted = ev.type is EventType.TICKET_DELETED
         self.outs: list[Output] = []
+        self.version: VersionView | None = None
+        self.applying: dict[str, bool] = {}
 
 
 # --- outputs --------------------------------------------------------------------
@@ -94,18 +106,22 @@ def _emit(
     discriminator: tuple[Any, ...] = (),
 ) -> None:
     sla = cycle.sla
+    sla_id = sla.id
+    target_id = cycle.target.id
+    type_text = kind.value
     time_text = format_time(t)
     deadline = (
         cycle.deadline_field() if cycle.state is not CycleState.CLOSED else cycle.breach_deadline
     )
+    key = f"{type_text}|{subject}|{sla_id}|{target_id}|{cycle.number}|{time_text}"
+    if discriminator:
+        key += "|" + "|".join(map(written, discriminator))
     body: dict[str, Any] = {
-        "id": output_id(
-            kind.value, subject, sla.id, cycle.target.id, cycle.number, time_text, *discriminator
-        ),
-        "type": kind.value,
+        "id": uuid5_text(key),
+        "type": type_text,
         "time": time_text,
-        "sla": sla.id,
-        "target": cycle.target.id,
+        "sla": sla_id,
+        "target": target_id,
         "kind": sla.kind.value,
     }
     if sla.underpins is not None:
@@ -116,7 +132,14 @@ def _emit(
     body["calendar"] = cycle.goal.calendar
     body["elapsed_seconds"] = format_seconds(elapsed)
     body["deadline"] = format_time(deadline) if deadline is not None else None
-    body["labels"] = state.labels()
+    f = state.fields
+    body["labels"] = {
+        "priority": f.get("priority"),
+        "customer": f.get("customer"),
+        "service": f.get("service"),
+        "region": f.get("region"),
+        "assignee_group": f.get("assignee_group"),
+    }
     body["definitions_version"] = cycle.version.number
     if extras:
         body.update(extras)
@@ -212,17 +235,27 @@ def _merge(state: TicketState, ev: TicketEvent) -> dict[str, Change]:
 
 
 def _any_trigger(triggers: tuple[Trigger, ...], ctx: _Ctx, state: TicketState) -> bool:
-    return any(
-        trigger_matches(
+    changes = ctx.changes
+    for tr in triggers:
+        kind = tr.kind
+        if kind is TriggerKind.CREATED:
+            if not ctx.first_created:
+                continue
+        elif kind is TriggerKind.COMMENTED:
+            if ctx.comment is None:
+                continue
+        elif (tr.field if kind is TriggerKind.FIELD_CHANGED else "status") not in changes:
+            continue
+        if trigger_matches(
             tr,
             first_created=ctx.first_created,
             comment=ctx.comment,
-            changes=ctx.changes,
+            changes=changes,
             fields=state.fields,
             attributes=state.attributes,
-        )
-        for tr in triggers
-    )
+        ):
+            return True
+    return False
 
 
 def pick_goal(target: Target, state: TicketState) -> Goal:
@@ -235,6 +268,11 @@ def pick_goal(target: Target, state: TicketState) -> Goal:
 
 def _applies(sla: Sla, state: TicketState) -> bool:
     return sla.applies_to is None or matches(sla.applies_to, state.fields, state.attributes)
+
+
+def _still_applies(cycle: Cycle, ctx: _Ctx, state: TicketState) -> bool:
+    known = ctx.applying.get(cycle.sla.id) if cycle.version is ctx.version else None
+    return _applies(cycle.sla, state) if known is None else known
 
 
 def _pauses(target: Target, state: TicketState) -> bool:
@@ -266,7 +304,7 @@ def _step(
             {"outcome": outcome}, (outcome, format_seconds(elapsed)),
         )  # fmt: skip
         cycle = None
-    if cycle is not None and (ctx.deleted or (not retro and not _applies(cycle.sla, state))):
+    if cycle is not None and (ctx.deleted or (not retro and not _still_applies(cycle, ctx, state))):
         reason = CancelReason.DELETED if ctx.deleted else CancelReason.NO_LONGER_APPLIES
         elapsed = cycle.close(t)
         del state.open[order]
@@ -328,13 +366,12 @@ def _repick_goal(state: TicketState, ctx: _Ctx, cycle: Cycle) -> None:
 
 def _entries(
     state: TicketState, version: VersionView | None
-) -> list[tuple[int, tuple[VersionView, Sla, Target] | None]]:
+) -> Sequence[tuple[int, tuple[VersionView, Sla, Target] | None]]:
     """The targets to step through, in document order: the version's and open clocks' own."""
-    entries: dict[int, tuple[VersionView, Sla, Target] | None] = {}
-    if version is not None:
-        for sla, targets in version.slas:
-            for order, target in targets:
-                entries[order] = (version, sla, target)
+    listed = version.entries if version is not None else ()
+    if all(cycle.version is version for cycle in state.open.values()):
+        return listed
+    entries: dict[int, tuple[VersionView, Sla, Target] | None] = dict(listed)
     for order in state.open:
         entries.setdefault(order, None)
     return sorted(entries.items(), key=lambda item: item[0])
@@ -356,7 +393,8 @@ def apply_event(
     changes = _merge(state, ev)
     ctx = _Ctx(subject, ev, first_created, changes)
     version = catalog.at(ev.time)
-    applying: dict[str, bool] = {}
+    ctx.version = version
+    applying = ctx.applying
     newly: set[str] = set()
     if version is not None:
         for sla, _ in version.slas:

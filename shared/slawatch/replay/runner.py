@@ -128,10 +128,12 @@ class Replayer:
             stats.too_late += 1
             self._problem(number, raw, TOO_LATE, "too_late")
             return
+        known: Verdict | None = verdict
         if self.now is None or arrival > self.now:
             self.now = arrival
             self._step(engine.due(arrival), Cause(None, None, arrival))
-        result = engine.apply(event, self.now)
+            known = None
+        result = engine.apply(event, self.now, known)
         if result.verdict is Verdict.TOO_LATE:
             stats.too_late += 1
             self._problem(number, raw, TOO_LATE, "too_late")
