@@ -52,10 +52,7 @@ def field_value(fields: dict[str, Any], attributes: dict[str, Any], name: str) -
 
 def _value_matches(candidates: tuple[Value, ...], actual: Any) -> bool:
     if type(actual) is str:
-        for c in candidates:
-            if type(c) is str and c == actual:
-                return True
-        return False
+        return actual in candidates
     for c in candidates:
         if c is None:
             if actual is None:

@@ -172,7 +172,7 @@ class Trigger:
 
 @dataclass(frozen=True, slots=True)
 class Goal:
-    """A goal: ``target`` microseconds of business time on ``calendar``, for tickets matching ``when``."""
+    """``target`` microseconds of business time on ``calendar``, for tickets matching ``when``."""
 
     target: int
     calendar: str
@@ -248,7 +248,7 @@ class UnknownPolicy(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Maintenance:
-    """A planned maintenance rule: RFC 5545 ``rrule`` in the objective's time zone, lasting ``duration``."""
+    """Planned maintenance: an RFC 5545 ``rrule`` in the objective's time zone, of ``duration``."""
 
     rrule: str
     duration: int
@@ -289,7 +289,7 @@ class Availability:
 
 @dataclass(frozen=True, slots=True)
 class EscalationStep:
-    """One step of a chain: fired by an SLA event (``when_event``) or ``after`` the previous step."""
+    """A chain step, fired by an SLA event (``when_event``) or ``after`` the step before it."""
 
     notify: tuple[str, ...]
     when_event: str | None = None
