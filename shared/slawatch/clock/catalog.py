@@ -8,10 +8,11 @@ hot path needs per version: business calendars and warning thresholds per goal.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from slawatch.calendar import BusinessCalendar, calendar_for
+from slawatch.clock.match import condition_fields
 from slawatch.definitions.model import Definitions, DefinitionsVersion, Goal, Sla, Target
 from slawatch.timeutil import ceil_micros
 
@@ -31,7 +32,16 @@ class VersionView:
     slas: tuple[tuple[Sla, tuple[tuple[int, Target], ...]], ...]
     calendars: dict[str, BusinessCalendar]
     entries: tuple[tuple[int, tuple[VersionView, Sla, Target]], ...] = ()
+    retroactive: frozenset[str] = frozenset()
+    watched: dict[int, frozenset[str]] = field(default_factory=dict)
     _thresholds: dict[tuple[int, int], tuple[Threshold, ...]] = field(default_factory=dict)
+
+    def touched(self, watched_by: object, changes: Mapping[str, object]) -> bool:
+        """Whether an event's changes touch a field that a condition of this version reads."""
+        if not changes:
+            return False
+        watched = self.watched.get(id(watched_by))
+        return watched is None or not watched.isdisjoint(changes)
 
     def calendar(self, goal: Goal) -> BusinessCalendar:
         """The business calendar of a goal."""
@@ -106,6 +116,16 @@ class Catalog:
         view.entries = tuple(
             (order, (view, sla, target)) for sla, targets in slas for order, target in targets
         )
+        view.retroactive = frozenset(
+            sla.id for sla in defs.slas if any(t.retroactive for t in sla.targets)
+        )
+        for sla in defs.slas:
+            view.watched[id(sla)] = condition_fields(sla.applies_to)
+            for target in sla.targets:
+                view.watched[id(target.pause_while)] = condition_fields(target.pause_while)
+                view.watched[id(target.goals)] = frozenset().union(
+                    *(condition_fields(g.when) for g in target.goals)
+                )
         return view
 
     def at(self, instant: int) -> VersionView | None:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 import orjson
@@ -27,6 +28,7 @@ from slawatch.clock.catalog import Catalog
 from slawatch.clock.snapshot import (
     FORMAT,
     SnapshotError,
+    decode_history,
     history_from_record,
     history_to_record,
     state_from_record,
@@ -34,6 +36,7 @@ from slawatch.clock.snapshot import (
 )
 from slawatch.clock.ticket import TicketState, apply_event, fire_before, next_due
 from slawatch.definitions.model import DefinitionsVersion
+from slawatch.events import encode_event
 from slawatch.events.model import InputEvent, TicketEvent
 from slawatch.outputs import Output, OutputType, output_id
 from slawatch.timeutil import DAY, format_time
@@ -66,6 +69,54 @@ class Applied:
     outputs: list[Output]
 
 
+def _prefix(history: Sequence[TicketEvent], end: int) -> Sequence[TicketEvent]:
+    return history[:end]
+
+
+def _latest(mark: int | None, outputs: Iterable[Output]) -> int | None:
+    for out in outputs:
+        if mark is None or out.time > mark:
+            mark = out.time
+    return mark
+
+
+class IdSet:
+    """The (source, id) pairs applied to a subject (rule 5): a list while small, then a set."""
+
+    __slots__ = ("_items",)
+    _SMALL = 8
+
+    def __init__(self) -> None:
+        self._items: list[tuple[str | None, str]] | set[tuple[str | None, str]] = []
+
+    def __contains__(self, pair: object) -> bool:
+        return pair in self._items
+
+    def add(self, pair: tuple[str | None, str]) -> None:
+        """Remember a pair."""
+        items = self._items
+        if isinstance(items, set):
+            items.add(pair)
+        elif pair not in items:
+            items.append(pair)
+            if len(items) > self._SMALL:
+                self._items = set(items)
+
+    def to_record(self) -> list[list[str | None]]:
+        """The pairs, sorted, as JSON-ready lists."""
+        ordered = sorted(self._items, key=lambda p: (p[0] or "", p[0] is None, p[1]))
+        return [list(p) for p in ordered]
+
+    @classmethod
+    def from_record(cls, record: list[list[str | None]]) -> IdSet:
+        """Pairs restored from :meth:`to_record`."""
+        ids = cls()
+        for source, eid in record:
+            assert eid is not None
+            ids.add((source, eid))
+        return ids
+
+
 class TicketSubject:
     """A ticket's state plus what rules 5, 6 and 6a need: history, applied ids, timer mark."""
 
@@ -74,8 +125,8 @@ class TicketSubject:
     def __init__(self, key: str) -> None:
         self.key = key
         self.state = TicketState()
-        self.history: list[TicketEvent] | None = []
-        self.ids: set[tuple[str | None, str]] | None = set()
+        self.history: list[str] | None = []
+        self.ids: IdSet | None = IdSet()
         self.last_time: int | None = None
         self.timer_mark: int | None = None
         self.idle_since: int | None = None
@@ -86,10 +137,6 @@ class TicketSubject:
         return (self.last_time is not None and t < self.last_time) or (
             self.timer_mark is not None and t <= self.timer_mark
         )
-
-
-def _id_order(pair: tuple[str | None, str]) -> tuple[str, bool, str]:
-    return (pair[0] or "", pair[0] is None, pair[1])
 
 
 def _retraction(out: Output, now: int) -> Output:
@@ -183,12 +230,12 @@ class Engine:
             if subject.due is not None and subject.due < event.time:
                 outputs = fire_before(state, key, event.time)
                 self._mark_timers(subject, outputs)
-                outputs += apply_event(state, key, event, self.catalog, subject.history)
+                outputs += apply_event(state, key, event, self.catalog, self._loader(subject))
             else:
-                outputs = apply_event(state, key, event, self.catalog, subject.history)
+                outputs = apply_event(state, key, event, self.catalog, self._loader(subject))
             subject.last_time = event.time
             if subject.history is not None:
-                subject.history.append(event)
+                subject.history.append(encode_event(event).decode())
             due = next_due(state)
             if due is not None and due < now - self.lateness:
                 late = fire_before(state, key, now - self.lateness)
@@ -202,10 +249,15 @@ class Engine:
         self._settle(subject, now)
         return Applied(verdict, outputs)
 
+    @staticmethod
+    def _loader(subject: TicketSubject) -> Callable[[], list[TicketEvent]] | None:
+        history = subject.history
+        if history is None:
+            return None
+        return lambda: decode_history(history)
+
     def _mark_timers(self, subject: TicketSubject, timer_outputs: Iterable[Output]) -> None:
-        for out in timer_outputs:
-            if subject.timer_mark is None or out.time > subject.timer_mark:
-                subject.timer_mark = out.time
+        subject.timer_mark = _latest(subject.timer_mark, timer_outputs)
 
     def _settle(self, subject: TicketSubject, now: int) -> None:
         if subject.state.open:
@@ -229,23 +281,16 @@ class Engine:
         mark: int | None = None
         for i, ev in enumerate(history):
             timers = fire_before(state, key, ev.time)
-            if timers:
-                mark = (
-                    max(o.time for o in timers)
-                    if mark is None
-                    else max(mark, *(o.time for o in timers))
-                )
             outputs += timers
-            outputs += apply_event(state, key, ev, self.catalog, history[:i])
+            outputs += apply_event(state, key, ev, self.catalog, partial(_prefix, history, i))
+            mark = _latest(mark, timers)
         timers = fire_before(state, key, now - self.lateness)
-        for o in timers:
-            mark = o.time if mark is None else max(mark, o.time)
         outputs += timers
-        return state, outputs, mark
+        return state, outputs, _latest(mark, timers)
 
     def _recompute(self, subject: TicketSubject, event: TicketEvent, now: int) -> list[Output]:
         assert subject.history is not None
-        old = subject.history
+        old = decode_history(subject.history)
         times = [e.time for e in old]
         new = list(old)
         new.insert(bisect.bisect_right(times, event.time), event)
@@ -256,7 +301,7 @@ class Engine:
         outputs = [_retraction(o, now) for o in before if o.id not in after_ids]
         outputs += [o for o in after if o.id not in before_ids]
         subject.state = state
-        subject.history = new
+        subject.history = [encode_event(e).decode() for e in new]
         subject.timer_mark = mark
         subject.last_time = max(times[-1], event.time) if times else event.time
         return outputs
@@ -302,9 +347,7 @@ class Engine:
             "key": key,
             "state": state_to_record(subject.state, self.catalog),
             "history": history_to_record(subject.history),
-            "ids": None
-            if subject.ids is None
-            else [list(p) for p in sorted(subject.ids, key=_id_order)],
+            "ids": None if subject.ids is None else subject.ids.to_record(),
             "last_time": subject.last_time,
             "timer_mark": subject.timer_mark,
             "idle_since": subject.idle_since,
@@ -316,7 +359,7 @@ class Engine:
         subject.state = state_from_record(record["state"], self.catalog)
         subject.history = history_from_record(record["history"])
         ids = record["ids"]
-        subject.ids = None if ids is None else {(source, eid) for source, eid in ids}
+        subject.ids = None if ids is None else IdSet.from_record(ids)
         subject.last_time = record["last_time"]
         subject.timer_mark = record["timer_mark"]
         subject.idle_since = record["idle_since"]

@@ -21,7 +21,7 @@ from slawatch.definitions.model import (
 )
 from slawatch.events.model import CommentInfo
 
-__all__ = ["Change", "field_value", "matches", "same_value", "trigger_matches"]
+__all__ = ["Change", "condition_fields", "field_value", "matches", "same_value", "trigger_matches"]
 
 Change = tuple[Any, Any]
 """A field's (old, new) values."""
@@ -77,6 +77,19 @@ def matches(cond: Condition, fields: dict[str, Any], attributes: dict[str, Any])
         return any(matches(c, fields, attributes) for c in cond.items)
     if type(cond) is Not:
         return not matches(cond.item, fields, attributes)
+    raise TypeError(f"not a condition: {cond!r}")
+
+
+def condition_fields(cond: Condition | None) -> frozenset[str]:
+    """The fields (and ``attributes.NAME``) a condition reads: it can change only when they do."""
+    if cond is None:
+        return frozenset()
+    if type(cond) is FieldMatch:
+        return frozenset((cond.field,))
+    if type(cond) is Not:
+        return condition_fields(cond.item)
+    if type(cond) is AllOf or type(cond) is AnyOf:
+        return frozenset().union(*(condition_fields(c) for c in cond.items))
     raise TypeError(f"not a condition: {cond!r}")
 
 

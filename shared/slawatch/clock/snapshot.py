@@ -15,7 +15,7 @@ from typing import Any
 from slawatch.clock.catalog import Catalog
 from slawatch.clock.cycle import Cycle, CycleState
 from slawatch.clock.ticket import TicketState
-from slawatch.events import encode_event, parse_event
+from slawatch.events import parse_event
 from slawatch.events.model import TicketEvent
 
 __all__ = [
@@ -116,22 +116,25 @@ def state_from_record(record: dict[str, Any], catalog: Catalog) -> TicketState:
     for cycle_record in record["open"]:
         cycle = cycle_from_record(cycle_record, catalog)
         state.open[cycle.order] = cycle
-    state.applied = set(record["applied"])
+    state.applied = tuple(record["applied"])
     state.events = record["events"]
     return state
 
 
-def history_to_record(history: list[TicketEvent] | None) -> list[str] | None:
-    """A subject's history as canonical JSON lines."""
-    return None if history is None else [encode_event(e).decode() for e in history]
+def history_to_record(history: list[str] | None) -> list[str] | None:
+    """A subject's history: the canonical JSON of its events, one per line."""
+    return None if history is None else list(history)
 
 
-def history_from_record(lines: list[str] | None) -> list[TicketEvent] | None:
-    """A subject's history restored from canonical JSON lines."""
-    if lines is None:
-        return None
+def history_from_record(lines: list[str] | None) -> list[str] | None:
+    """A subject's history restored from its record."""
+    return None if lines is None else list(lines)
+
+
+def decode_history(history: list[str]) -> list[TicketEvent]:
+    """The events of a history, decoded."""
     events = []
-    for line in lines:
+    for line in history:
         event = parse_event(line)
         if not isinstance(event, TicketEvent):
             raise SnapshotError(f"history holds a line that is not a ticket event: {line[:80]}")

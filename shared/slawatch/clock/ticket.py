@@ -9,7 +9,8 @@ recomputation from history all produce the same outputs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from sys import intern
 from typing import Any
 
 from slawatch.clock.catalog import Catalog, VersionView
@@ -53,7 +54,7 @@ class TicketState:
         self.deleted = False
         self.counters: dict[int, int] = {}
         self.open: dict[int, Cycle] = {}
-        self.applied: set[str] = set()
+        self.applied: tuple[str, ...] = ()
         self.events = 0
 
     def labels(self) -> dict[str, Any]:
@@ -89,6 +90,13 @@ class _Ctx:
         self.outs: list[Output] = []
         self.version: VersionView | None = None
         self.applying: dict[str, bool] = {}
+
+    def applies(self, sla: Sla, state: TicketState) -> bool:
+        """Whether ``sla`` applies to the ticket after this event (evaluated once per event)."""
+        known = self.applying.get(sla.id)
+        if known is None:
+            known = self.applying[sla.id] = _applies(sla, state)
+        return known
 
 
 # --- outputs --------------------------------------------------------------------
@@ -219,7 +227,9 @@ def _merge(state: TicketState, ev: TicketEvent) -> dict[str, Change]:
                 del fields[name]
                 changes[name] = (old, None)
         elif old is None or not same_value(old, new):
-            fields[name] = new
+            if type(new) is str:
+                new = intern(new)
+            fields[intern(name)] = new
             changes[name] = (old, new)
     attributes = state.attributes
     for name, new in ev.attributes.items():
@@ -229,7 +239,9 @@ def _merge(state: TicketState, ev: TicketEvent) -> dict[str, Change]:
                 del attributes[name]
                 changes["attributes." + name] = (old, None)
         elif old is None or not same_value(old, new):
-            attributes[name] = new
+            if type(new) is str:
+                new = intern(new)
+            attributes[intern(name)] = new
             changes["attributes." + name] = (old, new)
     return changes
 
@@ -270,11 +282,6 @@ def _applies(sla: Sla, state: TicketState) -> bool:
     return sla.applies_to is None or matches(sla.applies_to, state.fields, state.attributes)
 
 
-def _still_applies(cycle: Cycle, ctx: _Ctx, state: TicketState) -> bool:
-    known = ctx.applying.get(cycle.sla.id) if cycle.version is ctx.version else None
-    return _applies(cycle.sla, state) if known is None else known
-
-
 def _pauses(target: Target, state: TicketState) -> bool:
     return target.pause_while is not None and matches(
         target.pause_while, state.fields, state.attributes
@@ -304,7 +311,14 @@ def _step(
             {"outcome": outcome}, (outcome, format_seconds(elapsed)),
         )  # fmt: skip
         cycle = None
-    if cycle is not None and (ctx.deleted or (not retro and not _still_applies(cycle, ctx, state))):
+    if cycle is not None and (
+        ctx.deleted
+        or (
+            not retro
+            and cycle.version.touched(cycle.sla, ctx.changes)
+            and not _applies(cycle.sla, state)
+        )
+    ):
         reason = CancelReason.DELETED if ctx.deleted else CancelReason.NO_LONGER_APPLIES
         elapsed = cycle.close(t)
         del state.open[order]
@@ -314,9 +328,9 @@ def _step(
         )  # fmt: skip
         cycle = None
     started = False
-    if cycle is None and start is not None and applies and not ctx.deleted:
+    if cycle is None and start is not None and not ctx.deleted:
         version, sla, target = start
-        if _any_trigger(target.start, ctx, state):
+        if _any_trigger(target.start, ctx, state) and (applies or ctx.applies(sla, state)):
             number = state.counters.get(order, 0) + 1
             state.counters[order] = number
             cycle = Cycle(version, sla, target, order, number, t, pick_goal(target, state))
@@ -325,14 +339,19 @@ def _step(
             started = True
     if cycle is None:
         return
-    pausing = _pauses(cycle.target, state)
+    target = cycle.target
+    if not started and not cycle.version.touched(target.pause_while, ctx.changes):
+        if cycle.version.touched(target.goals, ctx.changes):
+            _repick_goal(state, ctx, cycle)
+        return
+    pausing = _pauses(target, state)
     if pausing and cycle.state is CycleState.RUNNING:
         cycle.pause(t)
         _emit(outs, state, subject, OutputType.PAUSED, cycle, t, cycle.acc)
     elif not pausing and cycle.state is CycleState.PAUSED:
         cycle.resume(t)
         _emit(outs, state, subject, OutputType.RESUMED, cycle, t, cycle.acc)
-    if not started:
+    if not started and cycle.version.touched(target.goals, ctx.changes):
         _repick_goal(state, ctx, cycle)
 
 
@@ -382,9 +401,9 @@ def apply_event(
     subject: str,
     ev: TicketEvent,
     catalog: Catalog,
-    history: Sequence[TicketEvent] | None = None,
+    history: Callable[[], Sequence[TicketEvent]] | None = None,
 ) -> list[Output]:
-    """Apply one ticket event (rule 10a); ``history`` holds the earlier events, for rule 9."""
+    """Apply one ticket event (rule 10a); ``history()`` gives the earlier events, for rule 9."""
     if state.deleted:
         return []
     first_created = ev.type is EventType.TICKET_CREATED and not state.created
@@ -394,22 +413,22 @@ def apply_event(
     ctx = _Ctx(subject, ev, first_created, changes)
     version = catalog.at(ev.time)
     ctx.version = version
-    applying = ctx.applying
     newly: set[str] = set()
-    if version is not None:
+    if version is not None and version.retroactive:
         for sla, _ in version.slas:
-            now_applies = _applies(sla, state)
-            applying[sla.id] = now_applies
-            if now_applies and sla.id not in state.applied:
-                state.applied.add(sla.id)
+            if (
+                sla.id in version.retroactive
+                and sla.id not in state.applied
+                and ctx.applies(sla, state)
+            ):
+                state.applied += (sla.id,)
                 if state.events > 0:
                     newly.add(sla.id)
     for order, start in _entries(state, version):
         if start is not None and start[2].retroactive and start[1].id in newly and history:
-            _retroactive(state, ctx, order, start, catalog, [*history, ev])
+            _retroactive(state, ctx, order, start, catalog, [*history(), ev])
             continue
-        applies = start is not None and applying.get(start[1].id, False)
-        _step(state, ctx, order, start, applies)
+        _step(state, ctx, order, start, False)
     if ctx.deleted:
         state.deleted = True
     state.events += 1
