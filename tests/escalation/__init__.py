@@ -1,0 +1,1 @@
+"""Escalation planner tests (rules 27-31a)."""
