@@ -30,8 +30,8 @@ import orjson
 from slawatch.definitions import load_definitions
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.events import parse_event
-from slawatch.outputs import Output
 from slawatch.replay import Cause, Replayer
+from slawatch.replay.runner import Emitted
 from slawatch.timeutil import MINUTE, SECOND, format_time, parse_time
 
 DEFINITIONS = """
@@ -172,7 +172,7 @@ def throughput(lines: Sequence[bytes]) -> tuple[float, int]:
     """Events/s through the replay engine, and the number of outputs."""
     count = 0
 
-    def emit(outputs: Sequence[Output], cause: Cause) -> None:
+    def emit(outputs: Sequence[Emitted], cause: Cause) -> None:
         nonlocal count
         for o in outputs:
             o.to_json()

@@ -15,7 +15,7 @@ from typing import Annotated, BinaryIO
 import orjson
 import typer
 
-from slawatch.outputs import Output
+from slawatch.replay.runner import Emitted
 from slawatch.timeutil import TimeFormatError, parse_duration, parse_time
 
 __all__ = ["app", "main"]
@@ -90,7 +90,7 @@ def replay(
     out: BinaryIO = output.open("wb") if output is not None else sys.stdout.buffer
     timeline = Timeline()
 
-    def emit(outputs: Sequence[Output], cause: Cause) -> None:
+    def emit(outputs: Sequence[Emitted], cause: Cause) -> None:
         if fmt == "table":
             timeline.add(outputs, cause)
         else:

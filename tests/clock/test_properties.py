@@ -13,8 +13,8 @@ from tests.support.replaying import versions
 
 from slawatch.calendar import calendar_for
 from slawatch.definitions.model import DefinitionsVersion
-from slawatch.outputs import Output
 from slawatch.replay import Cause, Replayer
+from slawatch.replay.runner import Emitted
 from slawatch.timeutil import SECOND, format_time, parse_time
 
 DEFINITIONS = """
@@ -98,7 +98,7 @@ def replay_lines(
     until = BASE + 5 * 24 * 3600 * SECOND
     out: list[dict[str, Any]] = []
 
-    def emit(outputs: Sequence[Output], cause: Cause) -> None:
+    def emit(outputs: Sequence[Emitted], cause: Cause) -> None:
         out.extend(json.loads(o.to_json()) for o in outputs)
 
     replayer = Replayer(vs, emit=emit, until=until)

@@ -10,8 +10,8 @@ from typing import Any
 
 from slawatch.definitions import load_definitions
 from slawatch.definitions.model import DefinitionsVersion
-from slawatch.outputs import Output
 from slawatch.replay import Cause, ReplayStats, replay
+from slawatch.replay.runner import Emitted
 from slawatch.timeutil import parse_duration, parse_time
 
 
@@ -64,7 +64,7 @@ def run(
         for e in events
     ]
 
-    def emit(outputs: Sequence[Output], cause: Cause) -> None:
+    def emit(outputs: Sequence[Emitted], cause: Cause) -> None:
         result.steps.append((cause, [json.loads(o.to_json()) for o in outputs]))
 
     result.stats = replay(

@@ -18,8 +18,8 @@ import yaml
 
 from slawatch.definitions import load_definitions
 from slawatch.definitions.model import DefinitionsVersion
-from slawatch.outputs import Output
 from slawatch.replay import Cause, replay
+from slawatch.replay.runner import Emitted
 from slawatch.timeutil import parse_duration, parse_time
 
 DEFAULT_COMPARE = [
@@ -81,7 +81,7 @@ def run_scenario(path: Path) -> ScenarioRun:
     run = ScenarioRun()
     lines = [json.dumps(e, default=str).encode() for e in sc.get("events", [])]
 
-    def emit(outputs: Sequence[Output], cause: Cause) -> None:
+    def emit(outputs: Sequence[Emitted], cause: Cause) -> None:
         run.outputs.extend(json.loads(o.to_json()) for o in outputs)
 
     replay(

@@ -1,25 +1,32 @@
 """``slawatch replay``: the pipeline over a file of events, in simulated time (``replay.md``).
 
 Processing time is the latest ``received_at`` (or ``time``) of the events read so far,
-then ``until``. Each advance of processing time is one step (the timers now due), and
-each input event read is the next (its outputs); a step's outputs are sorted by
-:meth:`~slawatch.outputs.Output.sort_key`. The same input gives the same output.
+then ``until``. Each advance of processing time is one step (the timers and the
+notifications now due), and each input event read is the next (its outputs and the
+notifications they fire); a step is sorted by time, subject, SLA and target, cycle,
+then type, notifications last. The escalation planner runs with channels simulated.
+The same input gives the same output.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 import orjson
 
 from slawatch.clock.engine import Engine, Verdict
 from slawatch.definitions.model import DefinitionsVersion
+from slawatch.escalation import Notification, Planner
 from slawatch.events import parse_event, raw_for_report
-from slawatch.events.model import InputEvent, Rejection, TicketEvent
+from slawatch.events.model import Acknowledgement, InputEvent, Rejection, TicketEvent
 from slawatch.outputs import Output
 
-__all__ = ["Cause", "ReplayProblem", "ReplayStats", "Replayer", "replay"]
+Emitted: TypeAlias = Output | Notification
+"""One line of replay's output: an SLA event or a notification."""
+
+__all__ = ["Cause", "Emitted", "ReplayProblem", "ReplayStats", "Replayer", "replay"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +64,10 @@ class ReplayStats:
     problems: list[ReplayProblem] = field(default_factory=list)
 
 
+def _sort_key(item: Emitted) -> tuple[Any, ...]:
+    return item.sort_key()
+
+
 def _arrival(event: InputEvent) -> int:
     return event.received_at if event.received_at is not None else event.time
 
@@ -76,7 +87,7 @@ class Replayer:
         self,
         versions: Sequence[DefinitionsVersion],
         *,
-        emit: Callable[[Sequence[Output], Cause], None],
+        emit: Callable[[Sequence[Emitted], Cause], None],
         until: int | None = None,
         lateness: int = 0,
         retention: int | None = None,
@@ -87,6 +98,8 @@ class Replayer:
             if retention is None
             else Engine(versions, lateness=lateness, retention=retention)
         )
+        self.planner = Planner(self.engine.catalog, ticket=self._ticket)
+        self.lateness = lateness
         self.emit = emit
         self.until = until
         self.on_problem = on_problem
@@ -99,11 +112,28 @@ class Replayer:
         if self.on_problem is not None:
             self.on_problem(report)
 
-    def _step(self, outputs: list[Output], cause: Cause) -> None:
-        if outputs:
-            outputs.sort(key=Output.sort_key)
-            self.stats.outputs += len(outputs)
-            self.emit(outputs, cause)
+    def _ticket(self, subject: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        found = self.engine.subjects.get(subject)
+        return None if found is None else (found.state.fields, found.state.attributes)
+
+    def _step(self, items: list[Emitted], cause: Cause) -> None:
+        if items:
+            items.sort(key=_sort_key)
+            self.stats.outputs += len(items)
+            self.emit(items, cause)
+
+    def _advance(self, limit: int, cause: Cause) -> None:
+        """Fire the timers due before ``limit``, feeding each to the planner at its emission."""
+        step: list[Emitted] = []
+        timers = self.engine.due(limit)
+        timers.sort(key=Output.sort_key)
+        for out in timers:
+            emission = out.time + self.lateness
+            step += self.planner.due(emission)
+            step += self.planner.on_output(out, emission)
+            step.append(out)
+        step += self.planner.due(limit)
+        self._step(step, cause)
 
     def feed(self, number: int, raw: bytes) -> None:
         """Read input line ``number``."""
@@ -131,8 +161,12 @@ class Replayer:
         known: Verdict | None = verdict
         if self.now is None or arrival > self.now:
             self.now = arrival
-            self._step(engine.due(arrival), Cause(None, None, arrival))
+            self._advance(arrival, Cause(None, None, arrival))
             known = None
+        if isinstance(event, Acknowledgement):
+            stats.applied += 1
+            self.planner.on_ack(event, self.now)
+            return
         result = engine.apply(event, self.now, known)
         if result.verdict is Verdict.TOO_LATE:
             stats.too_late += 1
@@ -144,31 +178,42 @@ class Replayer:
             stats.ignored += 1
         else:
             stats.applied += 1
-        self._step(result.outputs, Cause(number, event, self.now))
+        step: list[Emitted] = list(result.outputs)
+        step += self.planner.on_outputs(result.outputs, self.now)
+        self._step(step, Cause(number, event, self.now))
 
     def finish(self) -> ReplayStats:
         """Advance processing time to ``until`` (or where the input left it); fire what is due."""
         final = self.until if self.until is not None else self.now
         if final is not None:
-            self._step(self.engine.due(final + 1), Cause(None, None, final))
+            self._advance(final + 1, Cause(None, None, final))
         return self.stats
 
     def snapshot(self) -> bytes:
         """The replay's state after the lines fed so far."""
-        return orjson.dumps({"now": self.now, "engine": orjson.Fragment(self.engine.snapshot())})
+        return orjson.dumps(
+            {
+                "now": self.now,
+                "engine": orjson.Fragment(self.engine.snapshot()),
+                "planner": self.planner.to_record(),
+            }
+        )
 
     def restore(self, data: bytes) -> None:
         """Continue from a :meth:`snapshot`."""
         record = orjson.loads(data)
         self.now = record["now"]
         self.engine.restore(orjson.dumps(record["engine"]))
+        self.planner = Planner.from_record(
+            record["planner"], self.engine.catalog, ticket=self._ticket
+        )
 
 
 def replay(
     versions: Sequence[DefinitionsVersion],
     lines: Iterable[bytes],
     *,
-    emit: Callable[[Sequence[Output], Cause], None],
+    emit: Callable[[Sequence[Emitted], Cause], None],
     until: int | None = None,
     lateness: int = 0,
     retention: int | None = None,

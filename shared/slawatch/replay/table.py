@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from slawatch.events.model import InputEvent, TicketEvent
-from slawatch.outputs import Output
-from slawatch.replay.runner import Cause
+from slawatch.replay.runner import Cause, Emitted
 from slawatch.timeutil import format_duration
 
 __all__ = ["Timeline"]
@@ -111,7 +110,7 @@ class Timeline:
     def __init__(self) -> None:
         self._rows: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
 
-    def add(self, outputs: Sequence[Output], cause: Cause) -> None:
+    def add(self, outputs: Sequence[Emitted], cause: Cause) -> None:
         """Record one step."""
         why = _cause(cause)
         for out in outputs:
