@@ -1,0 +1,57 @@
+"""The event bus port: records, publishing, and the errors adapters raise.
+
+Two adapters implement it: :mod:`slawatch.bus.kafka` (aiokafka, for the services)
+and :mod:`slawatch.bus.memory` (in-process, for standalone and tests). Consumers are
+adapter-specific, since a service's consumption (groups, offsets stored in the
+database, rebalance callbacks) is part of its own delivery guarantees.
+
+Errors::
+
+    BusError                 any failure of the bus
+    └── PublishError         a record was not acknowledged
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = ["BusError", "Message", "PublishError", "Publisher", "Record"]
+
+
+class BusError(RuntimeError):
+    """A failure of the event bus."""
+
+
+class PublishError(BusError):
+    """A record was not acknowledged by the bus."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A consumed record and where it came from."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    timestamp_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A record to publish."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+
+
+class Publisher(Protocol):
+    """Publishes records; returns once the bus has acknowledged every one of them."""
+
+    async def publish(self, messages: Sequence[Message]) -> None:
+        """Publish in order (per key); raise :class:`PublishError` if any was not acknowledged."""
+        ...

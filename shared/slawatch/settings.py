@@ -1,0 +1,89 @@
+"""Every setting of every service, read from the environment (``SLAWATCH_*``) in one place.
+
+Build a :class:`Settings` in ``main()`` and pass it down; nothing reads the
+environment at import time. Durations are written like definitions durations
+(``30s``, ``5m``) and held as integer microseconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from slawatch.timeutil import SECOND, parse_duration
+
+__all__ = ["Settings", "Topics"]
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, str):
+        return 0 if value.strip() in ("0", "") else parse_duration(value)
+    return value
+
+
+Duration = Annotated[int, BeforeValidator(_duration)]
+"""A duration in microseconds, written ``30s``, ``5m``, ``1h30m``."""
+
+
+class Topics:
+    """Topic names after the prefix (``README.md`` of the spec, "Running it")."""
+
+    TICKETS = "tickets"
+    UPTIME = "uptime"
+    ACKS = "acks"
+    CANONICAL = "canonical"
+    SLA_EVENTS = "sla-events"
+    NOTIFICATIONS = "notifications"
+    DEADLETTER = "deadletter"
+
+
+class Settings(BaseSettings):
+    """The settings of ingest, evaluator, notifier and standalone."""
+
+    model_config = SettingsConfigDict(env_prefix="SLAWATCH_", extra="ignore", frozen=True)
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    database_url: str = "sqlite+aiosqlite:///var/slawatch.db"
+    definitions: Path | None = None
+    lateness: Duration = 30 * SECOND
+    retention: Duration = 7 * 24 * 3600 * SECOND
+    max_future: Duration = 5 * 60 * SECOND
+    topic_prefix: str = "slawatch."
+    raw_topics: tuple[str, ...] = (Topics.TICKETS, Topics.UPTIME)
+    max_event_bytes: int = Field(default=1_048_576, gt=0)
+    dedup_horizon: Duration = 10 * 60 * SECOND
+    dedup_capacity: int = Field(default=1_000_000, gt=0)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    consumer_group_prefix: str = "slawatch-"
+    batch_max_records: int = Field(default=2000, gt=0)
+    commit_interval: Duration = SECOND // 5
+    stall_after: Duration = 60 * SECOND
+    instance_id: str | None = None
+    log_level: str = "info"
+    log_format: str = "json"
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if any(c.isspace() for c in value):
+            raise ValueError("a topic prefix has no white space")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError("use postgresql+asyncpg://... or sqlite+aiosqlite:///...")
+        return value
+
+    def topic(self, name: str) -> str:
+        """A topic's full name."""
+        return self.topic_prefix + name
+
+    def group(self, service: str) -> str:
+        """The consumer group of a service."""
+        return self.consumer_group_prefix + service

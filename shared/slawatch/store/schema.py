@@ -1,0 +1,59 @@
+"""The database schema, as SQLAlchemy Core tables; Alembic migrations create it.
+
+One schema serves PostgreSQL (the services) and SQLite (standalone). JSON columns
+are JSONB on PostgreSQL.
+
+- ``partitions``: per input partition, its owner's fencing ``epoch`` and the next
+  offset to read; an owner whose epoch is no longer current may write nothing.
+- ``subjects``: each subject's engine record (``Engine.export_subject``), by partition.
+- ``outbox``: output events written with the state that produced them, published
+  to the bus by a relay and marked then.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+__all__ = ["metadata", "outbox", "partitions", "subjects"]
+
+metadata = sa.MetaData()
+
+JSON = sa.JSON().with_variant(JSONB(), "postgresql")
+
+partitions = sa.Table(
+    "partitions",
+    metadata,
+    sa.Column("topic", sa.String(255), primary_key=True),
+    sa.Column("partition", sa.Integer, primary_key=True),
+    sa.Column("epoch", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("owner", sa.String(255), nullable=True),
+    sa.Column("next_offset", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+subjects = sa.Table(
+    "subjects",
+    metadata,
+    sa.Column("key", sa.String(512), primary_key=True),
+    sa.Column("topic", sa.String(255), nullable=False),
+    sa.Column("partition", sa.Integer, nullable=False),
+    sa.Column("record", JSON, nullable=False),
+    sa.Column("next_due", sa.BigInteger, nullable=True),
+    sa.Index("subjects_by_partition", "topic", "partition"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(64), nullable=False, unique=True),
+    sa.Column("source_topic", sa.String(255), nullable=False),
+    sa.Column("source_partition", sa.Integer, nullable=False),
+    sa.Column("topic", sa.String(255), nullable=False),
+    sa.Column("key", sa.String(512), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("outbox_pending", "source_topic", "source_partition", "seq"),
+)
