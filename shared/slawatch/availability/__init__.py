@@ -1,0 +1,32 @@
+"""Availability objectives: the fold of a service's status and maintenance events (rules 19-26).
+
+:func:`apply_event` and :func:`fire_before` drive a :class:`ServiceState` the way
+:mod:`slawatch.clock.ticket` drives a ticket: events at their times, timers due before
+an instant, outputs as :class:`~slawatch.outputs.Output`. :func:`state_to_record` and
+:func:`state_from_record` turn a state into a JSON-ready record and back.
+
+Errors: :class:`RecordError` (a ``ValueError``) for a record that does not fit the
+catalog; :class:`TypeError` for an event that is not an ``uptime.status`` or
+``maintenance.window``; :class:`RuntimeError` if a timer fails to make progress (an
+internal fault).
+"""
+
+from slawatch.availability.record import RecordError, state_from_record, state_to_record
+from slawatch.availability.service import (
+    ServiceState,
+    apply_event,
+    fire_before,
+    has_open_window,
+    next_due,
+)
+
+__all__ = [
+    "RecordError",
+    "ServiceState",
+    "apply_event",
+    "fire_before",
+    "has_open_window",
+    "next_due",
+    "state_from_record",
+    "state_to_record",
+]

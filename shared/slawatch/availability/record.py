@@ -1,0 +1,121 @@
+"""Service states as plain JSON-ready records and back (for snapshots and the store).
+
+A record names definitions by version number and objective id, never by object, and
+holds only integers, strings, booleans, ``None``, lists and dicts. Restoring a record
+and continuing gives the same outputs as never having stopped: projections are
+recomputed exactly from the tallies, which give the same instants.
+
+Errors: :class:`RecordError` (a ``ValueError``) when a record names a version or an
+objective the catalog does not have.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slawatch.availability.objective import TARGET, ObjectiveWindow
+from slawatch.availability.service import ServiceState, next_due
+from slawatch.availability.status import Check, Status
+from slawatch.clock.catalog import Catalog
+
+__all__ = ["RecordError", "state_from_record", "state_to_record"]
+
+
+class RecordError(ValueError):
+    """A service record that cannot be restored against this catalog."""
+
+
+def _window_to_record(window: ObjectiveWindow) -> dict[str, Any]:
+    tally = window.tally
+    return {
+        "objective": window.objective.id,
+        "version": window.version.number,
+        "start": window.start,
+        "end": window.end,
+        "origin": window.origin,
+        "planned": [list(span) for span in window.planned],
+        "since": window.since,
+        "total": tally.total,
+        "down": tally.down,
+        "degraded": tally.degraded,
+        "unknown": tally.unknown,
+        "status": window.status.value,
+        "fired": window.fired,
+        "breached": window.breached,
+    }
+
+
+def state_to_record(state: ServiceState, catalog: Catalog) -> dict[str, Any]:
+    """A service's state as a record."""
+    announcements = state.announcements
+    return {
+        "service": state.service,
+        "started": state.started,
+        "checks": [
+            [name, check.status.value, check.time]
+            for name, check in sorted(
+                state.checks.items(), key=lambda item: (item[0] is not None, item[0] or "")
+            )
+        ],
+        "announced": [
+            [window_id, start, end, since]
+            for window_id, (start, end, since) in sorted(announcements.current.items())
+        ],
+        "past": [list(span) for span in announcements.past],
+        "windows": [_window_to_record(w) for w in state.windows.values()],
+        "activation": state.activation,
+    }
+
+
+def _window_from_record(
+    record: dict[str, Any], state: ServiceState, catalog: Catalog
+) -> ObjectiveWindow:
+    try:
+        version = catalog.by_number(record["version"])
+    except KeyError:
+        raise RecordError(f"unknown definitions version {record['version']}") from None
+    objective_id = record["objective"]
+    found = [o for o in version.definitions.availability if o.id == objective_id]
+    if not found:
+        raise RecordError(f"version {version.number} has no availability objective {objective_id}")
+    objective = found[0]
+    window = ObjectiveWindow(
+        objective,
+        version,
+        catalog.order[(objective.id, TARGET)],
+        (record["start"], record["end"]),
+        record["origin"],
+        tuple((a, b) for a, b in record["planned"]),
+        state.announcements.spans(),
+        Status(record["status"]),
+    )
+    window.since = record["since"]
+    tally = window.tally
+    tally.total = record["total"]
+    tally.down = record["down"]
+    tally.degraded = record["degraded"]
+    tally.unknown = record["unknown"]
+    window.fired = record["fired"]
+    window.breached = record["breached"]
+    window.reproject()
+    return window
+
+
+def state_from_record(record: dict[str, Any], catalog: Catalog) -> ServiceState:
+    """A service's state restored from its record."""
+    state = ServiceState()
+    state.catalog = catalog
+    state.service = record["service"]
+    state.started = record["started"]
+    for name, status, time in record["checks"]:
+        state.checks[name] = Check(Status(status), time)
+    for window_id, start, end, since in record["announced"]:
+        state.announcements.current[window_id] = (start, end, since)
+    state.announcements.past = [(a, b) for a, b in record["past"]]
+    windows = [_window_from_record(w, state, catalog) for w in record["windows"]]
+    state.windows = {w.objective.id: w for w in sorted(windows, key=lambda w: w.order)}
+    stale = [w.objective.stale_after for w in windows if w.objective.stale_after is not None]
+    state.fresh_for = min(stale) if stale else None
+    state.activation = record["activation"]
+    next_due(state)
+    return state
