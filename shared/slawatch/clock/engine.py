@@ -25,19 +25,17 @@ from typing import Any
 import orjson
 
 from slawatch.clock.catalog import Catalog
+from slawatch.clock.kinds import SubjectKind, kind_of_event, kind_of_key
 from slawatch.clock.snapshot import (
     FORMAT,
     SnapshotError,
     decode_history,
     history_from_record,
     history_to_record,
-    state_from_record,
-    state_to_record,
 )
-from slawatch.clock.ticket import TicketState, apply_event, fire_before, next_due
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.events import encode_event
-from slawatch.events.model import InputEvent, TicketEvent
+from slawatch.events.model import Acknowledgement, InputEvent
 from slawatch.outputs import Output, OutputType, output_id
 from slawatch.timeutil import DAY, format_time
 
@@ -69,7 +67,13 @@ class Applied:
     outputs: list[Output]
 
 
-def _prefix(history: Sequence[TicketEvent], end: int) -> Sequence[TicketEvent]:
+def _line(event: InputEvent, raw: bytes | str | None) -> str:
+    if raw is None:
+        return encode_event(event).decode()
+    return raw if isinstance(raw, str) else raw.decode()
+
+
+def _prefix(history: Sequence[InputEvent], end: int) -> Sequence[InputEvent]:
     return history[:end]
 
 
@@ -117,14 +121,25 @@ class IdSet:
         return ids
 
 
-class TicketSubject:
-    """A ticket's state plus what rules 5, 6 and 6a need: history, applied ids, timer mark."""
+class Subject:
+    """A subject's state plus what rules 5, 6 and 6a need: history, applied ids, timer mark."""
 
-    __slots__ = ("due", "history", "idle_since", "ids", "key", "last_time", "state", "timer_mark")
+    __slots__ = (
+        "due",
+        "history",
+        "idle_since",
+        "ids",
+        "key",
+        "kind",
+        "last_time",
+        "state",
+        "timer_mark",
+    )
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, kind: SubjectKind) -> None:
         self.key = key
-        self.state = TicketState()
+        self.kind = kind
+        self.state: Any = kind.new_state()
         self.history: list[str] | None = []
         self.ids: IdSet | None = IdSet()
         self.last_time: int | None = None
@@ -174,22 +189,22 @@ class Engine:
         self.catalog = Catalog(versions)
         self.lateness = lateness
         self.retention = retention
-        self.subjects: dict[str, TicketSubject] = {}
+        self.subjects: dict[str, Subject] = {}
         self._heap: list[tuple[int, str]] = []
 
     # --- input events ------------------------------------------------------------
 
-    def _subject(self, key: str) -> TicketSubject:
+    def _subject(self, key: str, kind: SubjectKind) -> Subject:
         subject = self.subjects.get(key)
         if subject is None:
-            subject = self.subjects[key] = TicketSubject(key)
+            subject = self.subjects[key] = Subject(key, kind)
         return subject
 
-    def _expire(self, subject: TicketSubject, now: int) -> None:
+    def _expire(self, subject: Subject, now: int) -> None:
         if (
             subject.history is not None
             and subject.idle_since is not None
-            and not subject.state.open
+            and subject.kind.is_idle(subject.state)
             and now >= subject.idle_since + self.retention
         ):
             subject.history = None
@@ -197,7 +212,7 @@ class Engine:
 
     def check(self, event: InputEvent, now: int) -> Verdict:
         """Whether ``event`` would be applied at processing time ``now``, without applying it."""
-        if not isinstance(event, TicketEvent):
+        if kind_of_event(event) is None:
             return Verdict.IGNORED
         subject = self.subjects.get(event.subject)
         if subject is None:
@@ -209,36 +224,44 @@ class Engine:
             return Verdict.TOO_LATE if subject.history is None else Verdict.RECOMPUTED
         return Verdict.APPLIED
 
-    def apply(self, event: InputEvent, now: int, verdict: Verdict | None = None) -> Applied:
+    def apply(
+        self,
+        event: InputEvent,
+        now: int,
+        verdict: Verdict | None = None,
+        raw: bytes | str | None = None,
+    ) -> Applied:
         """Apply an input event at processing time ``now``.
 
         ``verdict`` is :meth:`check`'s answer for the same event and ``now``, when the caller
-        already has it.
+        already has it; ``raw`` is the JSON the event was parsed from, kept as its history
+        line instead of encoding the event again.
         """
         if verdict is None:
             verdict = self.check(event, now)
         if verdict in (Verdict.DUPLICATE, Verdict.TOO_LATE, Verdict.IGNORED):
             return Applied(verdict, [])
-        assert isinstance(event, TicketEvent)
-        subject = self._subject(event.subject)
+        kind = kind_of_event(event)
+        assert kind is not None and not isinstance(event, Acknowledgement)
+        subject = self._subject(event.subject, kind)
         if verdict is Verdict.RECOMPUTED:
             outputs = self._recompute(subject, event, now)
         else:
-            if subject.state.deleted:
+            if kind.ignores(subject.state):
                 verdict = Verdict.IGNORED
             state, key = subject.state, subject.key
             if subject.due is not None and subject.due < event.time:
-                outputs = fire_before(state, key, event.time)
+                outputs = kind.fire_before(state, key, event.time)
                 self._mark_timers(subject, outputs)
-                outputs += apply_event(state, key, event, self.catalog, self._loader(subject))
+                outputs += kind.apply(state, key, event, self.catalog, self._loader(subject))
             else:
-                outputs = apply_event(state, key, event, self.catalog, self._loader(subject))
+                outputs = kind.apply(state, key, event, self.catalog, self._loader(subject))
             subject.last_time = event.time
             if subject.history is not None:
-                subject.history.append(encode_event(event).decode())
-            due = next_due(state)
+                subject.history.append(_line(event, raw))
+            due = kind.next_due(state)
             if due is not None and due < now - self.lateness:
-                late = fire_before(state, key, now - self.lateness)
+                late = kind.fire_before(state, key, now - self.lateness)
                 self._mark_timers(subject, late)
                 outputs += late
         if subject.ids is not None:
@@ -250,21 +273,21 @@ class Engine:
         return Applied(verdict, outputs)
 
     @staticmethod
-    def _loader(subject: TicketSubject) -> Callable[[], list[TicketEvent]] | None:
+    def _loader(subject: Subject) -> Callable[[], list[InputEvent]] | None:
         history = subject.history
         if history is None:
             return None
         return lambda: decode_history(history)
 
-    def _mark_timers(self, subject: TicketSubject, timer_outputs: Iterable[Output]) -> None:
+    def _mark_timers(self, subject: Subject, timer_outputs: Iterable[Output]) -> None:
         subject.timer_mark = _latest(subject.timer_mark, timer_outputs)
 
-    def _settle(self, subject: TicketSubject, now: int) -> None:
-        if subject.state.open:
+    def _settle(self, subject: Subject, now: int) -> None:
+        if not subject.kind.is_idle(subject.state):
             subject.idle_since = None
         elif subject.idle_since is None:
             subject.idle_since = now
-        due = next_due(subject.state)
+        due = subject.kind.next_due(subject.state)
         if due != subject.due:
             subject.due = due
             if due is not None:
@@ -273,29 +296,30 @@ class Engine:
     # --- late events ---------------------------------------------------------------
 
     def _fold(
-        self, key: str, history: Sequence[TicketEvent], now: int
-    ) -> tuple[TicketState, list[Output], int | None]:
+        self, subject: Subject, history: Sequence[InputEvent], now: int
+    ) -> tuple[Any, list[Output], int | None]:
         """A subject recomputed from its history: its state, standing outputs and timer mark."""
-        state = TicketState()
+        kind, key = subject.kind, subject.key
+        state = kind.new_state()
         outputs: list[Output] = []
         mark: int | None = None
         for i, ev in enumerate(history):
-            timers = fire_before(state, key, ev.time)
+            timers = kind.fire_before(state, key, ev.time)
             outputs += timers
-            outputs += apply_event(state, key, ev, self.catalog, partial(_prefix, history, i))
+            outputs += kind.apply(state, key, ev, self.catalog, partial(_prefix, history, i))
             mark = _latest(mark, timers)
-        timers = fire_before(state, key, now - self.lateness)
+        timers = kind.fire_before(state, key, now - self.lateness)
         outputs += timers
         return state, outputs, _latest(mark, timers)
 
-    def _recompute(self, subject: TicketSubject, event: TicketEvent, now: int) -> list[Output]:
+    def _recompute(self, subject: Subject, event: InputEvent, now: int) -> list[Output]:
         assert subject.history is not None
         old = decode_history(subject.history)
         times = [e.time for e in old]
         new = list(old)
         new.insert(bisect.bisect_right(times, event.time), event)
-        _, before, _ = self._fold(subject.key, old, now)
-        state, after, mark = self._fold(subject.key, new, now)
+        _, before, _ = self._fold(subject, old, now)
+        state, after, mark = self._fold(subject, new, now)
         before_ids = {o.id for o in before}
         after_ids = {o.id for o in after}
         outputs = [_retraction(o, now) for o in before if o.id not in after_ids]
@@ -331,7 +355,7 @@ class Engine:
             subject = self.subjects[key]
             if subject.due != due:
                 continue
-            fired = fire_before(subject.state, key, limit)
+            fired = subject.kind.fire_before(subject.state, key, limit)
             self._mark_timers(subject, fired)
             outputs += fired
             subject.due = None
@@ -345,18 +369,20 @@ class Engine:
         subject = self.subjects[key]
         return {
             "key": key,
-            "state": state_to_record(subject.state, self.catalog),
+            "state": subject.kind.to_record(subject.state, self.catalog),
             "history": history_to_record(subject.history),
             "ids": None if subject.ids is None else subject.ids.to_record(),
             "last_time": subject.last_time,
             "timer_mark": subject.timer_mark,
             "idle_since": subject.idle_since,
+            "due": subject.due,
         }
 
     def import_subject(self, record: dict[str, Any]) -> None:
         """Restore one subject from :meth:`export_subject`'s record, replacing any in memory."""
-        subject = TicketSubject(record["key"])
-        subject.state = state_from_record(record["state"], self.catalog)
+        kind = kind_of_key(record["key"])
+        subject = Subject(record["key"], kind)
+        subject.state = kind.from_record(record["state"], self.catalog)
         subject.history = history_from_record(record["history"])
         ids = record["ids"]
         subject.ids = None if ids is None else IdSet.from_record(ids)
@@ -364,7 +390,7 @@ class Engine:
         subject.timer_mark = record["timer_mark"]
         subject.idle_since = record["idle_since"]
         self.subjects[subject.key] = subject
-        subject.due = next_due(subject.state)
+        subject.due = kind.next_due(subject.state)
         if subject.due is not None:
             heapq.heappush(self._heap, (subject.due, subject.key))
 

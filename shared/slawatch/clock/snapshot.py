@@ -16,7 +16,7 @@ from slawatch.clock.catalog import Catalog
 from slawatch.clock.cycle import Cycle, CycleState
 from slawatch.clock.ticket import TicketState
 from slawatch.events import parse_event
-from slawatch.events.model import TicketEvent
+from slawatch.events.model import Acknowledgement, InputEvent, Rejection
 
 __all__ = [
     "FORMAT",
@@ -131,12 +131,12 @@ def history_from_record(lines: list[str] | None) -> list[str] | None:
     return None if lines is None else list(lines)
 
 
-def decode_history(history: list[str]) -> list[TicketEvent]:
+def decode_history(history: list[str]) -> list[InputEvent]:
     """The events of a history, decoded."""
-    events = []
+    events: list[InputEvent] = []
     for line in history:
         event = parse_event(line)
-        if not isinstance(event, TicketEvent):
-            raise SnapshotError(f"history holds a line that is not a ticket event: {line[:80]}")
+        if isinstance(event, Rejection | Acknowledgement):
+            raise SnapshotError(f"history holds a line that is not a subject's event: {line[:80]}")
         events.append(event)
     return events

@@ -167,7 +167,7 @@ class Replayer:
             stats.applied += 1
             self.planner.on_ack(event, self.now)
             return
-        result = engine.apply(event, self.now, known)
+        result = engine.apply(event, self.now, known, raw)
         if result.verdict is Verdict.TOO_LATE:
             stats.too_late += 1
             self._problem(number, raw, TOO_LATE, "too_late")

@@ -6,6 +6,7 @@ revision and refuse to start otherwise.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -28,8 +29,23 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at ``url`` up to ``revision``."""
-    command.upgrade(alembic_config(url), revision)
+    """Migrate the database at ``url`` up to ``revision``.
+
+    Alembic runs in a thread of its own, so this works inside a running event loop too.
+    """
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            command.upgrade(alembic_config(url), revision)
+        except BaseException as exc:  # noqa: BLE001
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, name="alembic-upgrade")
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
 
 
 def head_revision() -> str:

@@ -47,7 +47,7 @@ def upgrade() -> None:
             primary_key=True,
             autoincrement=True,
         ),
-        sa.Column("id", sa.String(64), nullable=False, unique=True),
+        sa.Column("id", sa.String(64), nullable=False),
         sa.Column("source_topic", sa.String(255), nullable=False),
         sa.Column("source_partition", sa.Integer, nullable=False),
         sa.Column("topic", sa.String(255), nullable=False),

@@ -1,0 +1,97 @@
+"""Read-only views of open clocks at an instant, for the evaluator's API.
+
+A view gives a clock's state, elapsed and remaining business time at ``now``, and
+every upcoming warning point and the breach with the instant each falls due if the
+clock keeps running (``None`` while it is paused).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from slawatch.clock.cycle import Cycle, CycleState
+from slawatch.clock.ticket import TicketState
+from slawatch.timeutil import format_seconds, format_time
+
+__all__ = ["ClockView", "clock_id", "clock_views", "parse_clock_id"]
+
+
+def clock_id(subject: str, sla: str, target: str, cycle: int) -> str:
+    """A clock's stable, readable id: ``SUBJECT/SLA/TARGET/CYCLE``."""
+    return f"{subject}/{sla}/{target}/{cycle}"
+
+
+def parse_clock_id(text: str) -> tuple[str, str, str, int] | None:
+    """The (subject, sla, target, cycle) of a clock id, or ``None`` if it is not one."""
+    parts = text.rsplit("/", 3)
+    if len(parts) != 4 or not parts[3].isdigit():
+        return None
+    return parts[0], parts[1], parts[2], int(parts[3])
+
+
+@dataclass(frozen=True, slots=True)
+class ClockView:
+    """One open clock as the API shows it."""
+
+    id: str
+    body: dict[str, Any]
+
+
+def _time_or_none(instant: int | None) -> str | None:
+    return None if instant is None else format_time(instant)
+
+
+def _upcoming(cycle: Cycle) -> list[dict[str, Any]]:
+    running = cycle.state is CycleState.RUNNING
+    items: list[dict[str, Any]] = []
+    if cycle.breached:
+        return items
+    for at, index, _ in cycle.thresholds():
+        if cycle.is_marked(index):
+            continue
+        due = cycle.calendar.advance(cycle.since, max(0, at - cycle.acc)) if running else None
+        items.append(
+            {
+                "type": "sla.warning",
+                "threshold": cycle.target.warn_at[index].written,
+                "at": _time_or_none(due),
+            }
+        )
+    deadline = cycle.deadline()
+    items.append({"type": "sla.breached", "at": _time_or_none(deadline)})
+    return items
+
+
+def clock_views(subject: str, state: TicketState, now: int) -> list[ClockView]:
+    """The open clocks of one ticket at processing time ``now``."""
+    views = []
+    for cycle in state.open.values():
+        elapsed = cycle.elapsed_at(max(now, cycle.since))
+        ident = clock_id(subject, cycle.sla.id, cycle.target.id, cycle.number)
+        views.append(
+            ClockView(
+                ident,
+                {
+                    "id": ident,
+                    "subject": subject,
+                    "sla": cycle.sla.id,
+                    "target": cycle.target.id,
+                    "kind": cycle.sla.kind.value,
+                    "cycle": cycle.number,
+                    "state": cycle.state.value,
+                    "started": format_time(cycle.started),
+                    "goal_seconds": format_seconds(cycle.goal.target),
+                    "calendar": cycle.goal.calendar,
+                    "elapsed_seconds": format_seconds(elapsed),
+                    "remaining_seconds": format_seconds(max(0, cycle.goal.target - elapsed)),
+                    "breached": cycle.breached,
+                    "deadline": _time_or_none(cycle.deadline_field()),
+                    "upcoming": _upcoming(cycle),
+                    "labels": state.labels(),
+                    "definitions_version": cycle.version.number,
+                    "as_of": format_time(now),
+                },
+            )
+        )
+    return views
