@@ -20,12 +20,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
 from slawatch.clock.catalog import Catalog
-from slawatch.clock.kinds import SubjectKind, kind_of_event, kind_of_key
+from slawatch.clock.kinds import TICKETS, SubjectKind, kind_of_event, kind_of_key
 from slawatch.clock.snapshot import (
     FORMAT,
     SnapshotError,
@@ -250,12 +250,13 @@ class Engine:
             if kind.ignores(subject.state):
                 verdict = Verdict.IGNORED
             state, key = subject.state, subject.key
+            history = self._loader(subject) if kind is TICKETS else None
             if subject.due is not None and subject.due < event.time:
                 outputs = kind.fire_before(state, key, event.time)
                 self._mark_timers(subject, outputs)
-                outputs += kind.apply(state, key, event, self.catalog, self._loader(subject))
+                outputs += kind.apply(state, key, event, self.catalog, history)
             else:
-                outputs = kind.apply(state, key, event, self.catalog, self._loader(subject))
+                outputs = kind.apply(state, key, event, self.catalog, history)
             subject.last_time = event.time
             if subject.history is not None:
                 subject.history.append(_line(event, raw))
@@ -264,12 +265,15 @@ class Engine:
                 late = kind.fire_before(state, key, now - self.lateness)
                 self._mark_timers(subject, late)
                 outputs += late
+                due = kind.next_due(state)
+            self._settle(subject, now, due)
         if subject.ids is not None:
             subject.ids.add((event.source, event.id))
         if event.backfill:
             for out in outputs:
                 out.backfill = True
-        self._settle(subject, now)
+        if verdict is Verdict.RECOMPUTED:
+            self._settle(subject, now)
         return Applied(verdict, outputs)
 
     @staticmethod
@@ -282,12 +286,13 @@ class Engine:
     def _mark_timers(self, subject: Subject, timer_outputs: Iterable[Output]) -> None:
         subject.timer_mark = _latest(subject.timer_mark, timer_outputs)
 
-    def _settle(self, subject: Subject, now: int) -> None:
+    def _settle(self, subject: Subject, now: int, due: int | None | Literal[False] = False) -> None:
         if not subject.kind.is_idle(subject.state):
             subject.idle_since = None
         elif subject.idle_since is None:
             subject.idle_since = now
-        due = subject.kind.next_due(subject.state)
+        if due is False:
+            due = subject.kind.next_due(subject.state)
         if due != subject.due:
             subject.due = due
             if due is not None:

@@ -137,12 +137,16 @@ SERVICES: SubjectKind = _Services()
 _KINDS = (TICKETS, SERVICES)
 
 
+_BY_TYPE: dict[type, SubjectKind] = {
+    TicketEvent: TICKETS,
+    UptimeStatus: SERVICES,
+    MaintenanceWindow: SERVICES,
+}
+
+
 def kind_of_event(event: InputEvent) -> SubjectKind | None:
     """The kind of subject an event is about, or ``None`` (acknowledgements)."""
-    for kind in _KINDS:
-        if kind.accepts(event):
-            return kind
-    return None
+    return _BY_TYPE.get(type(event))
 
 
 def kind_of_key(key: str) -> SubjectKind:

@@ -178,9 +178,10 @@ class Replayer:
             stats.ignored += 1
         else:
             stats.applied += 1
-        step: list[Emitted] = list(result.outputs)
-        step += self.planner.on_outputs(result.outputs, self.now)
-        self._step(step, Cause(number, event, self.now))
+        if result.outputs:
+            step: list[Emitted] = list(result.outputs)
+            step += self.planner.on_outputs(result.outputs, self.now)
+            self._step(step, Cause(number, event, self.now))
 
     def finish(self) -> ReplayStats:
         """Advance processing time to ``until`` (or where the input left it); fire what is due."""
