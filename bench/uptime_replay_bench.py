@@ -23,12 +23,12 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from availability_bench import START, STEP, definitions, timeline  # noqa: E402
+from availability_bench import START, STEP, definitions, timeline
 
-from slawatch.definitions import load_definitions  # noqa: E402
-from slawatch.definitions.model import DefinitionsVersion  # noqa: E402
-from slawatch.replay import Cause, Emitted, Replayer  # noqa: E402
-from slawatch.timeutil import format_time  # noqa: E402
+from slawatch.definitions import load_definitions
+from slawatch.definitions.model import DefinitionsVersion
+from slawatch.replay import Cause, Emitted, Replayer
+from slawatch.timeutil import format_time
 
 
 def compact(event: dict[str, object]) -> bytes:

@@ -153,6 +153,50 @@ def check(
     typer.echo(f"{path}: valid")
 
 
+@app.command()
+def migrate(
+    database_url: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL; default SLAWATCH_DATABASE_URL.")
+    ] = None,
+) -> None:
+    """Apply the database migrations (run before the services start)."""
+    from slawatch.settings import Settings
+    from slawatch.store import head_revision, upgrade
+
+    url = database_url or Settings().database_url
+    upgrade(url)
+    typer.echo(f"database at revision {head_revision()}")
+
+
+@app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help="ingest, evaluator or notifier")],
+) -> None:
+    """Run one service, configured from SLAWATCH_* environment variables."""
+    import asyncio
+    import importlib
+
+    from slawatch.observability.logs import configure_logging
+    from slawatch.settings import Settings
+
+    from slawatch.errors import ConfigurationError
+
+    settings = Settings()
+    configure_logging(settings)
+    runners = {
+        "evaluator": "slawatch_evaluator.service",
+        "ingest": "slawatch_ingest.service",
+    }
+    if service not in runners:
+        _fail([f"unknown service {service!r}: one of {', '.join(runners)}"])
+        return
+    run = importlib.import_module(runners[service]).serve
+    try:
+        asyncio.run(run(settings))
+    except ConfigurationError as exc:
+        _fail([f"{service}: {exc}"])
+
+
 def main() -> None:
     """Entry point of the ``slawatch`` console script."""
     app()

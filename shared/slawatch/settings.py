@@ -65,6 +65,26 @@ class Settings(BaseSettings):
     instance_id: str | None = None
     log_level: str = "info"
     log_format: str = "json"
+    max_record_bytes: int = Field(default=8 * 1_048_576, gt=65_536)
+    """The largest record a service produces: the Kafka producer's ``max_request_size``
+    and the ``max.message.bytes`` of the topics slawatch creates."""
+    deadletter_raw_max_bytes: int = Field(default=1_048_576, ge=0)
+    """How many bytes of a rejected record its dead letter quotes; the rest is cut (the
+    dead letter records the original size, and the record stays in its raw topic)."""
+    kafka_create_topics: bool = True
+    """Create missing topics at start (the broker may not auto-create them)."""
+    kafka_partitions: int = Field(default=3, gt=0)
+    kafka_replication_factor: int = Field(default=1, gt=0)
+    kafka_linger_ms: int = Field(default=5, ge=0)
+    kafka_session_timeout: Duration = 30 * SECOND
+    kafka_heartbeat_interval: Duration = 3 * SECOND
+    kafka_max_poll_interval: Duration = 5 * 60 * SECOND
+    retry_backoff_max: Duration = 10 * SECOND
+    """The longest wait between retries of a failing broker operation."""
+    http_max_body_bytes: int = Field(default=16 * 1_048_576, gt=0)
+    """The largest ``POST /v1/events`` body; a larger one is answered 413."""
+    http_max_events: int = Field(default=10_000, gt=0)
+    """The most events in one ``POST /v1/events``; more is answered 413."""
 
     @field_validator("topic_prefix")
     @classmethod
@@ -72,6 +92,20 @@ class Settings(BaseSettings):
         if any(c.isspace() for c in value):
             raise ValueError("a topic prefix has no white space")
         return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.strip().lower() not in ("json", "console"):
+            raise ValueError("use json or console")
+        return value.strip().lower()
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.strip().lower() not in ("debug", "info", "warning", "error", "critical"):
+            raise ValueError("use debug, info, warning, error or critical")
+        return value.strip().lower()
 
     @field_validator("database_url")
     @classmethod

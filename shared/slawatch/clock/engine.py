@@ -286,7 +286,7 @@ class Engine:
     def _mark_timers(self, subject: Subject, timer_outputs: Iterable[Output]) -> None:
         subject.timer_mark = _latest(subject.timer_mark, timer_outputs)
 
-    def _settle(self, subject: Subject, now: int, due: int | None | Literal[False] = False) -> None:
+    def _settle(self, subject: Subject, now: int, due: int | Literal[False] | None = False) -> None:
         if not subject.kind.is_idle(subject.state):
             subject.idle_since = None
         elif subject.idle_since is None:
