@@ -1,0 +1,316 @@
+"""The evaluator's loop: partitions claimed and loaded, batches applied and committed, relayed.
+
+Per batch and partition the order is: fire the timers due at processing time,
+apply the records, then write in one transaction the changed subjects, the next
+offset and the outputs (the outbox), fenced by the partition's epoch. A relay
+publishes committed outputs with an idempotent producer and marks them. A crash
+anywhere loses nothing: on restart the partition is loaded from its last commit
+and the records after it are read again (outputs already committed are skipped by
+id; a crash between publishing and marking can publish an output twice, with the
+same id).
+
+A database failure during a commit marks the partition broken: it is reloaded
+from its last commit, and read again from there, as soon as the database answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from slawatch.bus.base import BusError, Message, Publisher, Record
+from slawatch.clock.cycle import CycleState
+from slawatch.definitions.model import DefinitionsVersion
+from slawatch.outputs import OutputType
+from slawatch.settings import Settings, Topics
+from slawatch_evaluator import store
+from slawatch_evaluator.metrics import EvaluatorMetrics
+from slawatch_evaluator.partition import Batch, PartitionWorker
+from slawatch_evaluator.source import Source, TopicPart
+
+__all__ = ["Evaluator", "Health"]
+
+log = structlog.get_logger("slawatch.evaluator")
+
+RELAY_BATCH = 1000
+_DB_ERRORS = (SQLAlchemyError, OSError, ConnectionError, TimeoutError)
+
+
+@dataclass(slots=True)
+class Health:
+    """What readiness is judged on."""
+
+    started: bool = False
+    last_commit_ok: bool = True
+    last_relay_ok: bool = True
+    broken: set[TopicPart] = field(default_factory=set)
+
+
+class Evaluator:
+    """One evaluator process: the partitions it owns and their engines."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        versions: Sequence[DefinitionsVersion],
+        db: AsyncEngine,
+        source: Source,
+        publisher: Publisher,
+        metrics: EvaluatorMetrics,
+        clock: Callable[[], int],
+        owner: str,
+    ) -> None:
+        self.settings = settings
+        self.versions = list(versions)
+        self.db = db
+        self.source = source
+        self.publisher = publisher
+        self.metrics = metrics
+        self.clock = clock
+        self.owner = owner
+        self.workers: dict[TopicPart, PartitionWorker] = {}
+        self.health = Health()
+        self.sla_topic = settings.topic(Topics.SLA_EVENTS)
+        self.deadletter_topic = settings.topic(Topics.DEADLETTER)
+        self._relay_wake = asyncio.Event()
+
+    # --- assignment ----------------------------------------------------------------
+
+    async def _load(self, part: TopicPart) -> PartitionWorker:
+        began = time.perf_counter()
+        async with self.db.begin() as conn:
+            claimed = await store.claim(conn, part[0], part[1], self.owner)
+            records = await store.load_subjects(conn, part[0], part[1])
+        worker = PartitionWorker(
+            claimed,
+            self.versions,
+            lateness=self.settings.lateness,
+            retention=self.settings.retention,
+        )
+        await asyncio.to_thread(worker.load, records)
+        self.metrics.load_seconds.observe(time.perf_counter() - began)
+        log.info("partition loaded", partition=part[1], epoch=claimed.epoch,
+                 offset=claimed.next_offset, subjects=len(records))  # fmt: skip
+        return worker
+
+    async def on_assign(self, parts: list[TopicPart]) -> dict[TopicPart, int]:
+        """Claim and load newly assigned partitions; the offsets to read them from."""
+        offsets: dict[TopicPart, int] = {}
+        for part in parts:
+            try:
+                worker = await self._load(part)
+            except _DB_ERRORS as exc:
+                log.warning("partition load failed; will retry", partition=part[1], error=str(exc))
+                self.health.broken.add(part)
+                continue
+            self.workers[part] = worker
+            self.health.broken.discard(part)
+            offsets[part] = worker.next_offset
+        self.metrics.partitions.set(len(self.workers))
+        return offsets
+
+    async def on_revoke(self, parts: list[TopicPart]) -> None:
+        """Forget revoked partitions: everything they did is committed already."""
+        for part in parts:
+            self.workers.pop(part, None)
+            self.health.broken.discard(part)
+        self.metrics.partitions.set(len(self.workers))
+
+    async def _recover(self, part: TopicPart) -> None:
+        if part not in self.source.assigned():
+            self.health.broken.discard(part)
+            return
+        try:
+            worker = await self._load(part)
+        except _DB_ERRORS as exc:
+            log.warning("partition still unavailable", partition=part[1], error=str(exc))
+            return
+        self.workers[part] = worker
+        self.source.seek(part, worker.next_offset)
+        self.health.broken.discard(part)
+        self.metrics.partitions.set(len(self.workers))
+        log.info("partition recovered", partition=part[1], offset=worker.next_offset)
+
+    # --- batches -------------------------------------------------------------------
+
+    def _outbox(self, batch: Batch) -> list[tuple[str, str, str, str]]:
+        rows = [(o.id, self.sla_topic, o.subject, o.to_json().decode()) for o in batch.outputs]
+        rows += [(d.id, self.deadletter_topic, d.key, d.payload) for d in batch.dead_letters]
+        return rows
+
+    def _count(self, batch: Batch) -> None:
+        m = self.metrics
+        for verdict, n in batch.verdicts.items():
+            m.events.labels(result=verdict).inc(n)
+            if verdict == "duplicate":
+                m.duplicates.inc(n)
+        for dead in batch.dead_letters:
+            m.dead_letters.labels(reason=dead.reason).inc()
+        for out in batch.outputs:
+            m.outputs.labels(type=out.type.value).inc()
+            labels = {
+                "sla": out.body["sla"],
+                "target": out.body["target"],
+                "kind": out.body["kind"],
+            }
+            if out.type is OutputType.WARNING:
+                m.warnings.labels(**labels).inc()
+            elif out.type in (OutputType.BREACHED, OutputType.AVAILABILITY_BREACHED):
+                m.breaches.labels(**labels).inc()
+        if batch.event_time_lag is not None:
+            m.event_time_lag.set(batch.event_time_lag)
+
+    async def _step(self, worker: PartitionWorker, records: Sequence[Record], now: int) -> None:
+        part = worker.key
+        began = time.perf_counter()
+        batch = await asyncio.to_thread(worker.process, records, now)
+        self.metrics.batch_seconds.observe(time.perf_counter() - began)
+        began = time.perf_counter()
+        try:
+            async with self.db.begin() as conn:
+                await store.commit(
+                    conn, worker.claim, batch.next_offset, batch.records, self._outbox(batch)
+                )
+        except store.Fenced as exc:
+            self.metrics.fenced.inc()
+            self.workers.pop(part, None)
+            self.metrics.partitions.set(len(self.workers))
+            log.warning(
+                "fenced: another evaluator owns the partition", partition=part[1], error=str(exc)
+            )
+            return
+        except _DB_ERRORS as exc:
+            self.metrics.store_errors.inc()
+            self.health.last_commit_ok = False
+            self.workers.pop(part, None)
+            self.health.broken.add(part)
+            log.warning("commit failed; reloading the partition", partition=part[1], error=str(exc))
+            return
+        self.health.last_commit_ok = True
+        self.metrics.commit_seconds.observe(time.perf_counter() - began)
+        self._count(batch)
+        if batch.outputs or batch.dead_letters:
+            self._relay_wake.set()
+
+    def _poll_timeout(self, now: int) -> float:
+        wakeups = [w.engine.next_wakeup() for w in self.workers.values()]
+        nearest = min((w for w in wakeups if w is not None), default=None)
+        if self.health.broken:
+            return 0.5
+        if nearest is None:
+            return 1.0
+        return min(1.0, max(0.0, (nearest - now) / 1e6 + 0.001))
+
+    def _gauges(self, now: int) -> None:
+        running = paused = overdue = 0
+        limit = now - self.settings.lateness
+        for worker in self.workers.values():
+            for subject in worker.engine.subjects.values():
+                if subject.due is not None and subject.due < limit:
+                    overdue += 1
+                for cycle in subject.state.open.values():
+                    if cycle.state is CycleState.RUNNING:
+                        running += 1
+                    else:
+                        paused += 1
+        self.metrics.open_clocks.labels(state="running").set(running)
+        self.metrics.open_clocks.labels(state="paused").set(paused)
+        self.metrics.timers_overdue.set(overdue)
+        for part, lag in self.source.lag().items():
+            self.metrics.consumer_lag.labels(partition=str(part[1])).set(lag)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume, evaluate and commit until ``stop`` is set."""
+        await self.source.start(self.on_assign, self.on_revoke)
+        self.health.started = True
+        relay = asyncio.create_task(self._relay(stop), name="outbox-relay")
+        last_gauges = 0.0
+        try:
+            while not stop.is_set():
+                batches = await self.source.poll(
+                    self._poll_timeout(self.clock()), self.settings.batch_max_records
+                )
+                self.metrics.last_poll.set(time.time())
+                now = self.clock()
+                recovered = set(self.health.broken)
+                for part in recovered:
+                    await self._recover(part)
+                for part, worker in list(self.workers.items()):
+                    if part in recovered:
+                        continue
+                    records = [r for r in batches.get(part, ()) if r.offset >= worker.next_offset]
+                    if records or worker.is_due(now):
+                        await self._step(worker, records, now)
+                if time.monotonic() - last_gauges > 1.0:
+                    self._gauges(now)
+                    last_gauges = time.monotonic()
+        finally:
+            stop.set()
+            self._relay_wake.set()
+            await relay
+            await self.source.stop()
+
+    # --- outbox relay --------------------------------------------------------------
+
+    async def _relay_once(self) -> int:
+        owned = list(self.workers)
+        async with self.db.begin() as conn:
+            rows = await store.pending(conn, owned, RELAY_BATCH)
+            if rows:
+                await self.publisher.publish(
+                    [Message(r.topic, r.key.encode(), r.payload.encode()) for r in rows]
+                )
+                await store.mark_published(conn, [r.seq for r in rows])
+        self.metrics.published.inc(len(rows))
+        return len(rows)
+
+    async def _relay(self, stop: asyncio.Event) -> None:
+        backoff = 0.1
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._relay_wake.wait(), timeout=0.5)
+            self._relay_wake.clear()
+            try:
+                while await self._relay_once() == RELAY_BATCH:
+                    pass
+                self.health.last_relay_ok = True
+                backoff = 0.1
+            except (*_DB_ERRORS, BusError) as exc:
+                self.metrics.publish_errors.inc()
+                self.health.last_relay_ok = False
+                log.warning("outbox relay failed; retrying", error=str(exc))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                self._relay_wake.set()
+            if stop.is_set():
+                return
+
+    # --- readiness ------------------------------------------------------------------
+
+    def ready(self) -> tuple[bool, dict[str, object]]:
+        """Whether this evaluator makes progress, and why not."""
+        stalled = time.monotonic() - self.source.last_poll > self.settings.stall_after / 1e6
+        detail: dict[str, object] = {
+            "started": self.health.started,
+            "partitions": sorted(p for _, p in self.workers),
+            "broken_partitions": sorted(p for _, p in self.health.broken),
+            "consumer_stalled": stalled,
+            "last_commit_ok": self.health.last_commit_ok,
+            "outbox_relay_ok": self.health.last_relay_ok,
+        }
+        ok = (
+            self.health.started
+            and not stalled
+            and not self.health.broken
+            and self.health.last_commit_ok
+            and self.health.last_relay_ok
+        )
+        return ok, detail

@@ -1,0 +1,108 @@
+"""``slawatch serve evaluator``: wires settings, store, Kafka and the HTTP API, and runs them.
+
+The only wall clock of the evaluator is :func:`wall_clock`, passed down to the
+runtime and the API. The service refuses to start on a database whose schema is
+not at the newest migration (run ``slawatch migrate`` first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+from datetime import UTC, datetime
+
+import structlog
+import uvicorn
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from slawatch.bus.kafka import KafkaPublisher
+from slawatch.definitions.model import DefinitionsVersion
+from slawatch.errors import ConfigurationError
+from slawatch.replay.versions import load_versions
+from slawatch.settings import Settings, Topics
+from slawatch.store import current_revision, head_revision
+from slawatch.timeutil import from_datetime
+from slawatch_evaluator import store
+from slawatch_evaluator.api import create_app
+from slawatch_evaluator.metrics import EvaluatorMetrics
+from slawatch_evaluator.runtime import Evaluator
+from slawatch_evaluator.source import KafkaSource
+
+__all__ = ["load_definitions_versions", "serve", "wall_clock"]
+
+log = structlog.get_logger("slawatch.evaluator")
+
+
+def wall_clock() -> int:
+    """Processing time, live: the wall clock as an instant."""
+    return from_datetime(datetime.now(UTC))
+
+
+def load_definitions_versions(settings: Settings) -> list[DefinitionsVersion]:
+    """The document of ``SLAWATCH_DEFINITIONS`` as version 1, in force from the start."""
+    if settings.definitions is None:
+        raise ConfigurationError("set SLAWATCH_DEFINITIONS to the path of the definitions document")
+    return load_versions([str(settings.definitions)])
+
+
+def owner_name(settings: Settings) -> str:
+    """This process's name in partition ownership records."""
+    return settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def check_schema(db: AsyncEngine) -> None:
+    """Refuse a database that ``slawatch migrate`` has not brought to the newest schema."""
+    current = await current_revision(db)
+    if current != head_revision():
+        raise ConfigurationError(
+            f"the database schema is at {current or 'nothing'}, not {head_revision()}:"
+            " run `slawatch migrate` first"
+        )
+
+
+async def serve(settings: Settings) -> None:
+    """Run the evaluator until SIGTERM or SIGINT."""
+    versions = load_definitions_versions(settings)
+    db = store.create_engine(settings.database_url)
+    await check_schema(db)
+    registry = CollectorRegistry()
+    metrics = EvaluatorMetrics(registry)
+    owner = owner_name(settings)
+    source = KafkaSource(
+        settings.kafka_bootstrap,
+        [settings.topic(Topics.CANONICAL)],
+        settings.group("evaluator"),
+        client_id=f"slawatch-evaluator-{owner}",
+    )
+    publisher = KafkaPublisher.from_settings(settings, client_id=f"slawatch-evaluator-{owner}")
+    await publisher.start()
+    evaluator = Evaluator(
+        settings=settings,
+        versions=versions,
+        db=db,
+        source=source,
+        publisher=publisher,
+        metrics=metrics,
+        clock=wall_clock,
+        owner=owner,
+    )
+    app = create_app(evaluator, registry, wall_clock)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, lifespan="off")
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    web = asyncio.create_task(server.serve(), name="http")
+    log.info("evaluator started", owner=owner, port=settings.port)
+    try:
+        await evaluator.run(stop)
+    finally:
+        server.should_exit = True
+        await web
+        await publisher.stop()
+        await db.dispose()

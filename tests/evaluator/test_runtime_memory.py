@@ -1,0 +1,136 @@
+"""The evaluator's loop on the in-process bus and SQLite: outputs, restarts, fencing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from prometheus_client import CollectorRegistry
+
+from slawatch.bus.base import Message
+from slawatch.bus.memory import MemoryBus
+from slawatch.settings import Settings, Topics
+from slawatch.store import upgrade
+from slawatch.timeutil import SECOND
+from slawatch_evaluator import store
+from slawatch_evaluator.metrics import EvaluatorMetrics
+from slawatch_evaluator.runtime import Evaluator
+from slawatch_evaluator.service import wall_clock
+from slawatch_evaluator.source import MemorySource
+from tests.support.pipeline import canonical, comparable, replayed
+from tests.support.replaying import versions
+from tests.support.streams import DESK, lines, tickets
+
+VERSIONS = versions((DESK, None))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    url = f"sqlite+aiosqlite:///{tmp_path}/state.db"
+    upgrade(url)
+    return Settings(database_url=url, lateness=0, topic_prefix="t.")
+
+
+def evaluator(settings: Settings, bus: MemoryBus, owner: str = "a") -> Evaluator:
+    return Evaluator(
+        settings=settings,
+        versions=VERSIONS,
+        db=store.create_engine(settings.database_url),
+        source=MemorySource(bus, [settings.topic(Topics.CANONICAL)]),
+        publisher=bus,
+        metrics=EvaluatorMetrics(CollectorRegistry()),
+        clock=wall_clock,
+        owner=owner,
+    )
+
+
+async def run_until_drained(ev: Evaluator, bus: MemoryBus, settings: Settings) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(ev.run(stop))
+    topic = settings.topic(Topics.CANONICAL)
+    for _ in range(600):
+        await asyncio.sleep(0.05)
+        consumed = all(
+            w.next_offset == bus.end_offset(topic, w.claim.partition) for w in ev.workers.values()
+        )
+        if ev.workers and consumed and await pending(ev) == 0:
+            break
+    stop.set()
+    await task
+    await ev.db.dispose()
+
+
+async def pending(ev: Evaluator) -> int:
+    async with ev.db.connect() as conn:
+        return len(await store.pending(conn, list(ev.workers), 10_000))
+
+
+def outputs(bus: MemoryBus, settings: Settings) -> list[dict[str, Any]]:
+    topic = settings.topic(Topics.SLA_EVENTS)
+    return [
+        json.loads(r.value)
+        for p in range(bus.partitions(topic))
+        for r in bus.read(topic, p, 0, 10**9)
+    ]
+
+
+async def publish(bus: MemoryBus, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    await bus.publish([Message(topic, key, value) for key, value in records])
+
+
+async def test_outputs_equal_replay(settings: Settings) -> None:
+    bus = MemoryBus(partitions=3)
+    records = canonical(lines(tickets(60)), wall_clock() - 60 * SECOND)
+    await publish(bus, settings.topic(Topics.CANONICAL), records)
+    await run_until_drained(evaluator(settings, bus), bus, settings)
+    got = outputs(bus, settings)
+    want = replayed(VERSIONS, [v for _, v in records])
+    assert len(want) > 200
+    assert comparable(got) == comparable(want)
+
+
+async def test_restart_resumes_from_the_last_commit(settings: Settings) -> None:
+    bus = MemoryBus(partitions=3)
+    records = canonical(lines(tickets(60, seed=2)), wall_clock() - 60 * SECOND)
+    topic = settings.topic(Topics.CANONICAL)
+    half = len(records) // 2
+    await publish(bus, topic, records[:half])
+    await run_until_drained(evaluator(settings, bus), bus, settings)
+    await publish(bus, topic, records[half:])
+    await run_until_drained(evaluator(settings, bus, owner="b"), bus, settings)
+    got = outputs(bus, settings)
+    assert comparable(got) == comparable(replayed(VERSIONS, [v for _, v in records]))
+
+
+async def test_stale_owner_is_fenced(settings: Settings) -> None:
+    bus = MemoryBus(partitions=1)
+    topic = settings.topic(Topics.CANONICAL)
+    records = canonical(lines(tickets(5, seed=3)), wall_clock())
+    await publish(bus, topic, records)
+    zombie = evaluator(settings, bus, owner="zombie")
+    await zombie.on_assign([(topic, 0)])
+    successor = evaluator(settings, bus, owner="successor")
+    await successor.on_assign([(topic, 0)])
+    worker = zombie.workers[(topic, 0)]
+    await zombie._step(worker, bus.read(topic, 0, 0, 100), wall_clock())
+    assert (topic, 0) not in zombie.workers
+    assert zombie.metrics.fenced._value.get() == 1
+    async with zombie.db.connect() as conn:
+        assert await store.load_subjects(conn, topic, 0) == []
+    await zombie.db.dispose()
+    await successor.db.dispose()
+
+
+async def test_bad_canonical_record_goes_to_the_dead_letter_topic(settings: Settings) -> None:
+    bus = MemoryBus(partitions=1)
+    topic = settings.topic(Topics.CANONICAL)
+    good = canonical(lines(tickets(1, seed=4)), wall_clock())
+    await publish(bus, topic, [(b"ticket:X", b"not json"), *good])
+    await run_until_drained(evaluator(settings, bus), bus, settings)
+    dead = [orjson.loads(r.value) for r in bus.read(settings.topic(Topics.DEADLETTER), 0, 0, 10)]
+    assert [(d["reason"], d["raw"], d["offset"]) for d in dead] == [("not_json", "not json", 0)]
+    assert outputs(bus, settings)
