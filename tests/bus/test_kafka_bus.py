@@ -1,0 +1,141 @@
+"""The Kafka adapter on the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+from slawatch.bus import BusError, Message, PublishError
+from slawatch.bus.kafka import KafkaPublisher, build_consumer, ensure_topics, topic_config
+from tests.ingest.kafka_support import TIMEOUT_S, delete_topics, kafka_bootstrap, read_topic
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture
+async def prefix() -> object:
+    name = f"test-bus-{uuid.uuid4().hex[:10]}."
+    yield name
+    await delete_topics(kafka_bootstrap(), name)
+
+
+async def _max_message_bytes(bootstrap: str, topic: str) -> str:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [response] = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, topic, {"max.message.bytes": None})]
+        )
+    finally:
+        await admin.close()
+    for resource in response.resources:
+        for entry in resource[4]:
+            if entry[0] == "max.message.bytes":
+                return str(entry[1])
+    raise AssertionError("max.message.bytes not described")
+
+
+async def test_ensure_topics_creates_missing_topics_once(prefix: str) -> None:
+    bootstrap = kafka_bootstrap()
+    names = [prefix + "a", prefix + "b"]
+    created = await ensure_topics(bootstrap, names, 2, topic_config(8 * 1_048_576))
+    assert sorted(created) == names
+    again = await ensure_topics(bootstrap, [*names, prefix + "c"], 2)
+    assert again == [prefix + "c"]
+    assert await ensure_topics(bootstrap, [], 2) == []
+    assert await _max_message_bytes(bootstrap, prefix + "a") == str(8 * 1_048_576)
+
+
+async def test_ensure_topics_reports_refusals(prefix: str) -> None:
+    with pytest.raises(BusError, match="cannot create topics"):
+        await ensure_topics(kafka_bootstrap(), [prefix + "bad name!"], 1)
+
+
+async def test_ensure_topics_on_an_unreachable_broker_raises_bus_error() -> None:
+    with pytest.raises(BusError):
+        await ensure_topics("127.0.0.1:1", ["x"], 1, timeout=2.0)
+
+
+async def test_publish_waits_for_every_ack_and_keeps_order_per_key(prefix: str) -> None:
+    bootstrap = kafka_bootstrap()
+    topic = prefix + "out"
+    await ensure_topics(bootstrap, [topic], 3)
+    async with KafkaPublisher(bootstrap) as publisher:
+        assert publisher.started
+        await publisher.publish(
+            [Message(topic, f"k{i % 3}".encode(), str(i).encode()) for i in range(30)]
+        )
+        await publisher.publish([])
+    assert not publisher.started
+    records = await read_topic(bootstrap, topic, 30)
+    by_key: dict[bytes, list[int]] = {}
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+        by_key.setdefault(record.key, []).append(int(record.value))
+    assert by_key == {f"k{k}".encode(): list(range(k, 30, 3)) for k in range(3)}
+    assert len({(r.key, r.partition) for r in records}) == 3
+
+
+async def test_a_large_record_within_the_limit_is_published(prefix: str) -> None:
+    bootstrap = kafka_bootstrap()
+    topic = prefix + "large"
+    await ensure_topics(bootstrap, [topic], 1, topic_config(8 * 1_048_576))
+    async with KafkaPublisher(bootstrap) as publisher:
+        await publisher.publish([Message(topic, b"k", b"x" * 6_000_000)])
+    [record] = await read_topic(bootstrap, topic, 1)
+    assert len(record.value) == 6_000_000
+
+
+async def test_publish_errors_are_publish_errors(prefix: str) -> None:
+    bootstrap = kafka_bootstrap()
+    topic = prefix + "small"
+    await ensure_topics(bootstrap, [topic], 1)
+    publisher = KafkaPublisher(bootstrap, max_request_size=100_000, request_timeout_ms=3000)
+    with pytest.raises(PublishError, match="not started"):
+        await publisher.publish([Message(topic, b"k", b"v")])
+    await publisher.start()
+    try:
+        with pytest.raises(PublishError, match="MessageSizeTooLarge"):
+            await publisher.publish(
+                [Message(topic, b"k", b"v"), Message(topic, b"k", b"x" * 200_000)]
+            )
+        with pytest.raises(PublishError):
+            await publisher.publish([Message(prefix + "does-not-exist", b"k", b"v")])
+        await publisher.publish([Message(topic, b"k", b"after")])
+    finally:
+        await publisher.stop()
+    values = [r.value for r in await read_topic(bootstrap, topic, 2)]
+    assert values[-1] == b"after"
+
+
+async def test_start_on_an_unreachable_broker_raises_bus_error() -> None:
+    publisher = KafkaPublisher("127.0.0.1:1", request_timeout_ms=2000)
+    with pytest.raises(BusError, match="cannot connect"):
+        await asyncio.wait_for(publisher.start(), TIMEOUT_S)
+    assert not publisher.started
+
+
+async def test_built_consumers_read_from_the_start_and_never_auto_commit(prefix: str) -> None:
+    bootstrap = kafka_bootstrap()
+    topic = prefix + "in"
+    await ensure_topics(bootstrap, [topic], 1)
+    async with KafkaPublisher(bootstrap) as publisher:
+        await publisher.publish([Message(topic, b"k", b"one"), Message(topic, b"k", b"two")])
+    group = prefix + "group"
+    consumer = build_consumer(bootstrap, group, [topic], session_timeout=6_000_000)
+    await consumer.start()
+    try:
+        got: list[bytes] = []
+        async with asyncio.timeout(TIMEOUT_S):
+            while len(got) < 2:
+                for batch in (await consumer.getmany(timeout_ms=200)).values():
+                    got.extend(r.value for r in batch)
+        await asyncio.sleep(1.5)
+        assert await consumer.committed(TopicPartition(topic, 0)) is None
+    finally:
+        await consumer.stop()
+    assert got == [b"one", b"two"]
