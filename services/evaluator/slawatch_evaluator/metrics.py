@@ -6,7 +6,11 @@ by the definitions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from slawatch.definitions.model import DefinitionsVersion
 
 __all__ = ["EvaluatorMetrics"]
 
@@ -127,3 +131,25 @@ class EvaluatorMetrics:
             "Unix time of the last successful poll of the canonical topic.",
             registry=registry,
         )
+
+    def declare(self, versions: Sequence[DefinitionsVersion]) -> None:
+        """Start every SLA target's warning and breach counters at 0.
+
+        A labelled counter that first appears with a value hides its first increase from
+        ``increase()``/``rate()``; declared ones start at 0, so alerts see every breach.
+        """
+        for version in versions:
+            defs = version.definitions
+            for sla in defs.slas:
+                for target in sla.targets:
+                    labels = {"sla": sla.id, "target": target.id, "kind": sla.kind.value}
+                    self.warnings.labels(**labels)
+                    self.breaches.labels(**labels)
+            for objective in defs.availability:
+                labels = {
+                    "sla": objective.id,
+                    "target": "availability",
+                    "kind": objective.kind.value,
+                }
+                self.warnings.labels(**labels)
+                self.breaches.labels(**labels)

@@ -161,7 +161,7 @@ class Evaluator:
                 "target": out.body["target"],
                 "kind": out.body["kind"],
             }
-            if out.type is OutputType.WARNING:
+            if out.type in (OutputType.WARNING, OutputType.AVAILABILITY_WARNING):
                 m.warnings.labels(**labels).inc()
             elif out.type in (OutputType.BREACHED, OutputType.AVAILABILITY_BREACHED):
                 m.breaches.labels(**labels).inc()
@@ -272,8 +272,13 @@ class Evaluator:
         self.metrics.published.inc(len(rows))
         return len(rows)
 
+    async def _count_pending(self) -> None:
+        async with self.db.connect() as conn:
+            self.metrics.outbox_pending.set(await store.count_pending(conn, list(self.workers)))
+
     async def _relay(self, stop: asyncio.Event) -> None:
         backoff = 0.1
+        counted = 0.0
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._relay_wake.wait(), timeout=0.5)
@@ -283,6 +288,9 @@ class Evaluator:
                     pass
                 self.health.last_relay_ok = True
                 backoff = 0.1
+                if time.monotonic() - counted > 2.0:
+                    await self._count_pending()
+                    counted = time.monotonic()
             except (*_DB_ERRORS, BusError) as exc:
                 self.metrics.publish_errors.inc()
                 self.health.last_relay_ok = False

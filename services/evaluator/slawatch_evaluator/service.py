@@ -70,6 +70,7 @@ async def serve(settings: Settings) -> None:
     await check_schema(db)
     registry = CollectorRegistry()
     metrics = EvaluatorMetrics(registry)
+    metrics.declare(versions)
     owner = owner_name(settings)
     source = KafkaSource(
         settings.kafka_bootstrap,

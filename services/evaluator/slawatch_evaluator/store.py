@@ -14,7 +14,7 @@ Errors::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ __all__ = [
     "StoreError",
     "claim",
     "commit",
+    "count_pending",
     "create_engine",
     "load_subjects",
     "mark_published",
@@ -186,29 +187,34 @@ async def commit(
 
 
 async def pending(
-    conn: AsyncConnection, owned: Iterable[tuple[str, int]], limit: int
+    conn: AsyncConnection, owned: Sequence[tuple[str, int]], limit: int
 ) -> list[OutboxRow]:
     """Unpublished outbox rows of the owned partitions, oldest first, locked for this relay."""
-    owned = list(owned)
     if not owned:
         return []
     query = (
         sa.select(outbox.c.seq, outbox.c.topic, outbox.c.key, outbox.c.payload)
-        .where(
-            outbox.c.published_at.is_(None),
-            sa.or_(
-                *(
-                    sa.and_(outbox.c.source_topic == t, outbox.c.source_partition == p)
-                    for t, p in owned
-                )
-            ),
-        )
+        .where(outbox.c.published_at.is_(None), _owned(owned))
         .order_by(outbox.c.seq)
         .limit(limit)
     )
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return [OutboxRow(r.seq, r.topic, r.key, r.payload) for r in await conn.execute(query)]
+
+
+def _owned(owned: Sequence[tuple[str, int]]) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        *(sa.and_(outbox.c.source_topic == t, outbox.c.source_partition == p) for t, p in owned)
+    )
+
+
+async def count_pending(conn: AsyncConnection, owned: Sequence[tuple[str, int]]) -> int:
+    """How many outputs of the owned partitions wait to be published."""
+    if not owned:
+        return 0
+    query = sa.select(sa.func.count()).where(outbox.c.published_at.is_(None), _owned(owned))
+    return int((await conn.execute(query)).scalar_one())
 
 
 async def mark_published(conn: AsyncConnection, seqs: Sequence[int]) -> None:
