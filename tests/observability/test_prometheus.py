@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
-
-from slawatch.settings import Topics
 from tests.support.live import REPO, decode, free_port, pipeline
 from tests.support.streams import DESK, tickets
+
+from slawatch.settings import Topics
 
 HERE = Path(__file__).parent
 RULES = REPO / "deploy/prometheus/rules/slawatch.rules.yml"
@@ -29,7 +29,9 @@ def promtool() -> str:
 
 @pytest.mark.prometheus
 def test_alert_rules_are_valid_and_fire_as_specified() -> None:
-    check = subprocess.run([promtool(), "check", "rules", str(RULES)], capture_output=True, text=True)
+    check = subprocess.run(
+        [promtool(), "check", "rules", str(RULES)], capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     unit = subprocess.run(
         [promtool(), "test", "rules", "slawatch.rules.test.yml"],
