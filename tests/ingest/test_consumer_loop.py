@@ -212,22 +212,37 @@ async def test_stopping_while_publish_fails_commits_nothing_and_forgets_the_even
     assert len(dedup) == 0
 
 
-async def test_a_consumer_that_stops_fetching_is_reported_stuck() -> None:
-    fake = FakeConsumer([])
-    consumer, _, _ = make([fake], MemoryBus())
+async def test_a_consumer_that_stops_fetching_is_reported_stuck_and_rebuilt() -> None:
+    stuck = FakeConsumer([])
+    healthy = FakeConsumer([batch(raw(ticket_created("e-1")))])
+    consumer, _, registry = make([stuck, healthy], MemoryBus())
     task = asyncio.create_task(consumer.run())
     try:
         await until(lambda: consumer.status()[0])
-        fake.fetched_at_ms = time.time() * 1000
-        await asyncio.sleep(1.3)
-        ready, details = consumer.status()
-        assert not ready
-        assert any("no fetch progress" in p for p in details["problems"])
-        fake.fetched_at_ms = None
+        stuck.fetched_at_ms = time.time() * 1000
+        await asyncio.sleep(0.5)
+        assert consumer.status()[0]
+        await until(lambda: stuck.stopped)
+        await until(lambda: bool(healthy.commits))
         await until(lambda: consumer.status()[0])
     finally:
         consumer.request_stop()
         await asyncio.wait_for(task, 10)
+    text = render(registry)[0].decode()
+    assert 'slawatch_ingest_retries_total{operation="consumer"} 1.0' in text
+
+
+def test_stuck_consumer_status_says_why() -> None:
+    consumer, _, _ = make([], MemoryBus())
+    consumer.state = ConsumerState.RUNNING
+    consumer._last_poll = time.monotonic()
+    consumer._assign({TP})
+    consumer._last_progress = time.monotonic() - 5
+    ready, details = consumer.status()
+    assert not ready
+    assert any("no fetch progress" in p for p in details["problems"])
+    consumer._last_poll = time.monotonic() - 5
+    assert any("no successful poll for" in p for p in consumer.status()[1]["problems"])
 
 
 async def test_not_ready_before_the_first_poll() -> None:

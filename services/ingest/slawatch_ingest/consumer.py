@@ -26,11 +26,14 @@ Failures:
 - on revocation, the rebalance waits for the batch in flight to be published and
   committed (``on_partitions_revoked``), and the lag series of the partition is removed.
 
+A stuck consumer (partitions assigned, but no fetch response and no records for
+``settings.stall_after``: aiokafka can stop fetching without an error, issues #1154,
+#625, #1037) is rebuilt like a failed one.
+
 Readiness (:meth:`IngestConsumer.status`): not ready before the first successful
-poll, while publishing keeps failing, and when the consumer looks stuck: no
-successful poll, or partitions assigned but no fetch response and no records, for
-``settings.stall_after`` (aiokafka can stop fetching without an error, issues #1154,
-#625, #1037). Lag is the last stable offset minus the position, per partition.
+poll, while publishing keeps failing, and while the consumer looks stuck (no
+successful poll, or no fetch progress, for ``settings.stall_after``). Lag is the last
+stable offset minus the position, per partition.
 """
 
 from __future__ import annotations
@@ -91,6 +94,10 @@ class Backoff:
 
 class _Abandoned(Exception):
     """A batch was given up because the consumer is stopping."""
+
+
+class _Stalled(Exception):
+    """The consumer stopped fetching without an error; it is rebuilt."""
 
 
 class IngestConsumer:
@@ -211,10 +218,13 @@ class IngestConsumer:
             self._last_poll = now
             self._metrics.last_poll.set(time.time())
             if batches:
-                self._last_progress = now
                 async with self._batch_lock:
                     await self._process(consumer, batches)
+                self._last_progress = time.monotonic()
             await self._update_lag(consumer)
+            stalled = self._fetch_stalled_for()
+            if stalled is not None:
+                raise _Stalled(f"no fetch progress for {stalled:.0f}s with partitions assigned")
 
     async def _process(
         self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[Any]]
@@ -299,28 +309,38 @@ class IngestConsumer:
         self._metrics.commit_seconds.observe(time.perf_counter() - started)
 
     async def _update_lag(self, consumer: AIOKafkaConsumer) -> None:
-        assigned = consumer.assignment()
-        for tp in assigned:
+        for tp in list(consumer.assignment()):
             if tp not in self._assigned:
                 continue
-            end = consumer.last_stable_offset(tp)
-            if end is None or end < 0:
-                end = consumer.highwater(tp)
-            if end is None:
-                continue
             try:
-                async with asyncio.timeout(1.0):
-                    position = await consumer.position(tp)
-            except (KafkaError, TimeoutError):
-                continue
-            lag = max(end - position, 0)
-            self._lag[tp] = lag
-            self._metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(lag)
-            fetched = consumer.last_poll_timestamp(tp)
-            if fetched is not None:
-                seen = time.monotonic() - max(time.time() - fetched / 1000, 0.0)
-                if self._last_progress is None or seen > self._last_progress:
-                    self._last_progress = seen
+                await self._partition_lag(consumer, tp)
+            except (AssertionError, IllegalStateError, KafkaError, TimeoutError):
+                continue  # revoked meanwhile, or no position yet
+
+    async def _partition_lag(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
+        fetched = consumer.last_poll_timestamp(tp)
+        if fetched is not None:
+            seen = time.monotonic() - max(time.time() - fetched / 1000, 0.0)
+            if self._last_progress is None or seen > self._last_progress:
+                self._last_progress = seen
+        end = consumer.last_stable_offset(tp)
+        if end is None or end < 0:
+            end = consumer.highwater(tp)
+        if end is None:
+            return
+        async with asyncio.timeout(1.0):
+            position = await consumer.position(tp)
+        if tp not in self._assigned:
+            return
+        lag = max(end - position, 0)
+        self._lag[tp] = lag
+        self._metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(lag)
+
+    def _fetch_stalled_for(self) -> float | None:
+        if not self._assigned or self._last_progress is None:
+            return None
+        idle = time.monotonic() - self._last_progress
+        return idle if idle > self._settings.stall_after / SECOND else None
 
     def _assign(self, assigned: set[TopicPartition]) -> None:
         self._assigned = set(assigned)
@@ -357,8 +377,9 @@ class IngestConsumer:
             problems.append("no successful poll yet")
         elif now - self._last_poll > stall:
             problems.append(f"no successful poll for {now - self._last_poll:.0f}s (stuck)")
-        if self._assigned and self._last_progress is not None and now - self._last_progress > stall:
-            problems.append(f"no fetch progress for {now - self._last_progress:.0f}s (stuck)")
+        stalled = self._fetch_stalled_for()
+        if stalled is not None:
+            problems.append(f"no fetch progress for {stalled:.0f}s (stuck)")
         if self._publish_failing_since is not None:
             problems.append(f"publishing fails since {now - self._publish_failing_since:.0f}s")
         if problems:

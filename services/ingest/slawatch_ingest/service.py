@@ -125,6 +125,8 @@ class IngestService:
         }
         if self._kafka_error is not None and not self.publisher.started:
             kafka["error"] = self._kafka_error
+        elif self.publisher.last_error is not None:
+            kafka["last_publish_error"] = self.publisher.last_error
         return self.publisher.started and consumer_ok, {"kafka": kafka, "consumer": consumer}
 
     async def start(self) -> None:
