@@ -176,10 +176,9 @@ def serve(
     import asyncio
     import importlib
 
+    from slawatch.errors import ConfigurationError
     from slawatch.observability.logs import configure_logging
     from slawatch.settings import Settings
-
-    from slawatch.errors import ConfigurationError
 
     settings = Settings()
     configure_logging(settings)
@@ -195,6 +194,41 @@ def serve(
         asyncio.run(run(settings))
     except ConfigurationError as exc:
         _fail([f"{service}: {exc}"])
+
+
+@app.command()
+def standalone(
+    definitions: Annotated[
+        Path | None, typer.Option(help="The definitions document; default SLAWATCH_DEFINITIONS.")
+    ] = None,
+    demo: Annotated[bool, typer.Option(help="Feed a demo help desk over HTTP.")] = False,
+    kafka: Annotated[
+        str | None, typer.Option(help="Also consume the raw topics from this Kafka bootstrap.")
+    ] = None,
+    exit_after: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (for scripts).")
+    ] = None,
+) -> None:
+    """Ingest, evaluator and notifier in one process, on SQLite and an in-process bus."""
+    import asyncio
+
+    from slawatch.observability.logs import configure_logging
+    from slawatch.settings import Settings
+    from slawatch.standalone import run_standalone
+    from slawatch_evaluator.service import wall_clock
+
+    settings = Settings()
+    path = definitions or settings.definitions
+    if path is None:
+        _fail(["give --definitions FILE or set SLAWATCH_DEFINITIONS"])
+        return
+    configure_logging(settings)
+    asyncio.run(
+        run_standalone(
+            settings, definitions=path, demo=demo, kafka=kafka, exit_after=exit_after,
+            clock=wall_clock,
+        )
+    )  # fmt: skip
 
 
 def main() -> None:

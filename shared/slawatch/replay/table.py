@@ -15,7 +15,7 @@ from slawatch.events.model import InputEvent, TicketEvent
 from slawatch.replay.runner import Cause, Emitted
 from slawatch.timeutil import format_duration
 
-__all__ = ["Timeline"]
+__all__ = ["Timeline", "clock_name", "describe"]
 
 
 def _duration(seconds: Any) -> str:
@@ -48,7 +48,8 @@ def _describe(event: InputEvent) -> str:
     return f"{type(event).__name__} {event.id}"
 
 
-def _what(body: dict[str, Any]) -> str:
+def describe(body: dict[str, Any]) -> str:
+    """What an output or notification says, in a few words."""
     kind = body["type"]
     if kind == "sla.clock.started":
         goal = f"{_duration(body['goal_seconds'])} on {body['calendar']}"
@@ -89,14 +90,19 @@ def _what(body: dict[str, Any]) -> str:
             f" credit {body['credit_percent']}%"
         )
     if kind == "notification":
+        step = f"step {body['step']}" + (f" repeat {body['repeat']}" if body["repeat"] else "")
+        notice = " (retraction notice)" if body.get("notice") == "retraction" else ""
+        if body.get("channel") is None:
+            return f"notify {step}{notice}: {body['status']}, {body.get('error', 'no address')}"
         return (
-            f"notify step {body['step']}.{body['repeat']} {body.get('notice')}"
-            f" via {body.get('channel')} to {body.get('recipient')}: {body['status']}"
+            f"notify {step}{notice} via {body['channel']} to {body.get('recipient')}:"
+            f" {body['status']}"
         )
     return str(kind)
 
 
-def _clock(body: dict[str, Any]) -> str:
+def clock_name(body: dict[str, Any]) -> str:
+    """Which clock (SLA/target #cycle) or window an output is about."""
     if "cycle" in body and body["cycle"] is not None:
         return f"{body['sla']}/{body['target']} #{body['cycle']}"
     if "window_start" in body:
@@ -116,7 +122,7 @@ class Timeline:
         for out in outputs:
             body = out.body
             self._rows[out.subject].append(
-                (_short_time(body["time"]), _clock(body), _what(body), why)
+                (_short_time(body["time"]), clock_name(body), describe(body), why)
             )
 
     def render(self) -> str:

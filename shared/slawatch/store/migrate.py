@@ -38,7 +38,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     def run() -> None:
         try:
             command.upgrade(alembic_config(url), revision)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             failure.append(exc)
 
     worker = threading.Thread(target=run, name="alembic-upgrade")

@@ -29,7 +29,9 @@ partitions = sa.Table(
     sa.Column("epoch", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("owner", sa.String(255), nullable=True),
     sa.Column("next_offset", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
 )
 
 subjects = sa.Table(
@@ -46,14 +48,21 @@ subjects = sa.Table(
 outbox = sa.Table(
     "outbox",
     metadata,
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     sa.Column("id", sa.String(64), nullable=False),
     sa.Column("source_topic", sa.String(255), nullable=False),
     sa.Column("source_partition", sa.Integer, nullable=False),
     sa.Column("topic", sa.String(255), nullable=False),
     sa.Column("key", sa.String(512), nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
     sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
     sa.Index("outbox_pending", "source_topic", "source_partition", "seq"),
 )

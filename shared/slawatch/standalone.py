@@ -1,0 +1,254 @@
+"""``slawatch standalone``: ingest, evaluator and notifier in one process.
+
+For a small team or a first try: the in-process bus instead of Kafka, an embedded
+SQLite store (migrated on start), one HTTP port serving ``POST /v1/events``,
+``/v1/clocks``, ``/healthz``, ``/readyz`` and ``/metrics``. SLA events and the
+notifications of their escalation chains are printed as they happen; notifications go
+to the ``console`` channel (other channels are the notifier service's). With
+``kafka`` given, raw events are also consumed from the Kafka topics. With ``demo``, a
+feed posts a help desk's tickets over HTTP, with the wall clock's times, so clocks
+start, warn and breach within a minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import random
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+import orjson
+import structlog
+
+from slawatch.bus.memory import MemoryBus
+from slawatch.clock.catalog import Catalog
+from slawatch.escalation import Notification, Planner
+from slawatch.outputs import Output, OutputType
+from slawatch.replay.table import clock_name, describe
+from slawatch.replay.versions import load_versions
+from slawatch.settings import Settings, Topics
+from slawatch.store import upgrade
+from slawatch.timeutil import format_time, parse_time
+
+__all__ = ["run_standalone"]
+
+log = structlog.get_logger("slawatch.standalone")
+
+
+def _output_of(body: dict[str, Any], catalog: Catalog) -> Output:
+    """An SLA event read back from the bus."""
+    order = catalog.order.get((body["sla"], body["target"]), 0)
+    return Output(
+        OutputType(body["type"]),
+        parse_time(body["time"]),
+        body["subject"],
+        order,
+        int(body.get("cycle") or 0),
+        body,
+    )
+
+
+class ConsoleNotifier:
+    """Reads SLA events off the bus, runs their escalation chains, prints both."""
+
+    def __init__(
+        self,
+        bus: MemoryBus,
+        topic: str,
+        planner: Planner,
+        catalog: Catalog,
+        clock: Callable[[], int],
+        out: TextIO,
+    ) -> None:
+        self.bus, self.topic, self.planner, self.catalog = bus, topic, planner, catalog
+        self.clock, self.out = clock, out
+        self.positions: dict[int, int] = {}
+
+    def _print(self, body: dict[str, Any], when: str | None = None) -> None:
+        stamp = (when or body["time"]).replace("T", " ").replace("Z", "")[:19]
+        line = f"{stamp}  {body['subject']:<16} {clock_name(body):<44} {describe(body)}"
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    def _notified(self, notifications: list[Notification]) -> None:
+        for n in notifications:
+            self._print(n.body)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        partitions = self.bus.partitions(self.topic)
+        while not stop.is_set():
+            now = self.clock()
+            self._notified(self.planner.due(now))
+            for partition in range(partitions):
+                offset = self.positions.get(partition, 0)
+                for record in self.bus.read(self.topic, partition, offset, 500):
+                    self.positions[partition] = record.offset + 1
+                    body = orjson.loads(record.value)
+                    self._print(body)
+                    self._notified(self.planner.on_output(_output_of(body, self.catalog), now))
+            await self.bus.wait_for(self.topic, dict(self.positions), timeout=0.5)
+
+
+async def demo_feed(url: str, stop: asyncio.Event, clock: Callable[[], int]) -> None:
+    """Post a help desk's tickets every few seconds: some answered in time, some not."""
+    rnd = random.Random(7)
+    ids = itertools.count(1)
+    async with httpx.AsyncClient(timeout=10) as client:
+        for n in itertools.count(1):
+            if stop.is_set():
+                return
+            now = clock()
+            ticket = f"DEMO-{n}"
+            events: list[dict[str, Any]] = [
+                {
+                    "id": f"demo-{next(ids)}",
+                    "type": "ticket.created",
+                    "time": format_time(now),
+                    "source": "demo",
+                    "ticket": {
+                        "id": ticket,
+                        "status": "open",
+                        "priority": ("P1", "P3", "P2")[(n - 1) % 3],
+                        "customer": rnd.choice(["acme", "globex", "initech"]),
+                        "customer_tier": "gold",
+                        "assignee": "ann",
+                        "assignee_group": "l1",
+                    },
+                }
+            ]
+            answered = n - 2
+            if answered > 0 and answered % 2 == 0:
+                events.append(
+                    {
+                        "id": f"demo-{next(ids)}",
+                        "type": "ticket.commented",
+                        "time": format_time(now),
+                        "source": "demo",
+                        "ticket": {"id": f"DEMO-{answered}"},
+                        "comment": {"author_role": "agent", "public": True},
+                    }
+                )
+            try:
+                await client.post(url, content=orjson.dumps(events),
+                                  headers={"content-type": "application/json"})  # fmt: skip
+            except httpx.HTTPError as exc:
+                log.warning("demo feed could not post", error=str(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=8)
+
+
+async def run_standalone(
+    settings: Settings,
+    *,
+    definitions: Path,
+    demo: bool = False,
+    kafka: str | None = None,
+    exit_after: float | None = None,
+    clock: Callable[[], int],
+    out: TextIO = sys.stdout,
+) -> None:
+    """Run the three services in this process until SIGINT/SIGTERM or ``exit_after`` seconds."""
+    import signal
+
+    import uvicorn
+
+    from slawatch.observability import new_registry
+    from slawatch_evaluator import store
+    from slawatch_evaluator.api import clocks_router
+    from slawatch_evaluator.metrics import EvaluatorMetrics
+    from slawatch_evaluator.runtime import Evaluator
+    from slawatch_evaluator.source import MemorySource
+    from slawatch_ingest.api import create_app
+    from slawatch_ingest.dedup import DuplicateFilter
+
+    versions = load_versions([str(definitions)])
+    if settings.database_url.startswith("sqlite+aiosqlite:///"):
+        Path(settings.database_url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+    upgrade(settings.database_url)
+    bus = MemoryBus(partitions=1)
+    for name in (Topics.CANONICAL, Topics.SLA_EVENTS, Topics.ACKS, Topics.DEADLETTER,
+                 Topics.NOTIFICATIONS):  # fmt: skip
+        bus.create_topic(settings.topic(name))
+    registry = new_registry("standalone")
+    metrics = EvaluatorMetrics(registry)
+    metrics.declare(versions)
+    db = store.create_engine(settings.database_url)
+    evaluator = Evaluator(
+        settings=settings,
+        versions=versions,
+        db=db,
+        source=MemorySource(bus, [settings.topic(Topics.CANONICAL)]),
+        publisher=bus,
+        metrics=metrics,
+        clock=clock,
+        owner="standalone",
+    )
+    dedup = DuplicateFilter(settings.dedup_horizon, settings.dedup_capacity)
+    app = create_app(settings, bus, registry, dedup=dedup, ready=evaluator.ready, clock=clock)
+    app.include_router(clocks_router(evaluator, clock))
+    catalog = Catalog(versions)
+
+    def ticket(subject: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        for worker in list(evaluator.workers.values()):
+            with worker.lock:
+                found = worker.engine.subjects.get(subject)
+                if found is not None and hasattr(found.state, "fields"):
+                    return dict(found.state.fields), dict(found.state.attributes)
+        return None
+
+    planner = Planner(catalog, ticket=ticket, status="sent")
+    notifier = ConsoleNotifier(bus, settings.topic(Topics.SLA_EVENTS), planner, catalog, clock, out)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
+                       access_log=False, lifespan="off")
+    )  # fmt: skip
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [
+        asyncio.create_task(server.serve(), name="http"),
+        asyncio.create_task(evaluator.run(stop), name="evaluator"),
+        asyncio.create_task(notifier.run(stop), name="notifier"),
+    ]
+    if kafka is not None:
+        from slawatch_ingest.consumer import IngestConsumer
+        from slawatch_ingest.metrics import IngestMetrics
+
+        kafka_settings = settings.model_copy(update={"kafka_bootstrap": kafka})
+        consumer = IngestConsumer(kafka_settings, bus, IngestMetrics(new_registry("kafka-ingest")),
+                                  dedup, clock=clock)  # fmt: skip
+        tasks.append(asyncio.create_task(consumer.run(), name="kafka-ingest"))
+    base = f"http://{settings.host}:{settings.port}"
+    out.write(
+        f"slawatch standalone on {base}\n"
+        f"  POST {base}/v1/events          send events (JSON array or NDJSON)\n"
+        f"  GET  {base}/v1/clocks?subject=ticket:DEMO-1\n"
+        f"  GET  {base}/metrics  {base}/readyz\n"
+        f"  definitions {definitions}, store {settings.database_url}\n\n"
+    )
+    out.flush()
+    if demo:
+        while not server.started and not tasks[0].done():
+            await asyncio.sleep(0.05)
+        tasks.append(asyncio.create_task(demo_feed(base + "/v1/events", stop, clock), name="demo"))
+    if exit_after is not None:
+        loop.call_later(exit_after, stop.set)
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.error("standalone task failed", task=task.get_name(), error=repr(task.exception()))
+    stop.set()
+    server.should_exit = True
+    if kafka is not None:
+        consumer.request_stop()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await db.dispose()

@@ -1,0 +1,50 @@
+"""``make run``'s command: standalone with the live demo, as a newcomer runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.live import REPO, free_port
+
+
+def test_demo_shows_clocks_warn_breach_and_notify_within_a_minute(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "SLAWATCH_PORT": str(port), "SLAWATCH_LOG_LEVEL": "warning",
+           "SLAWATCH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/demo.db"}  # fmt: skip
+    began = time.monotonic()
+    proc = subprocess.Popen(
+        [str(REPO / "deploy/run-demo.sh"), "--exit-after", "45"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    api: dict[str, int] = {}
+    for _ in range(200):
+        try:
+            api["ready"] = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code
+            clocks = httpx.get(f"http://127.0.0.1:{port}/v1/clocks",
+                               params={"subject": "ticket:DEMO-1"}, timeout=1)  # fmt: skip
+            if clocks.status_code == 200:
+                api["clocks"] = len(clocks.json()["clocks"])
+                metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
+                api["metrics"] = int("slawatch_open_clocks" in metrics)
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    assert time.monotonic() - began < 90
+    assert api == {"ready": 200, "clocks": 2, "metrics": 1}, (api, out)
+    assert "started: goal" in out
+    assert "WARNING 0.5" in out
+    assert "BREACHED" in out
+    assert "stopped, met" in out
+    assert "notify step 1 via console to #support: sent" in out
+    assert "notify step 2 via console to ann: sent" in out
