@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tests.support.scenarios import run_scenario
 
 HERE = Path(__file__).parent

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import APIRouter, FastAPI, HTTPException, Query
 from prometheus_client import CollectorRegistry
 
 from slawatch.clock.views import clock_views, parse_clock_id
 from slawatch.observability.http import health_router
 from slawatch_evaluator.runtime import Evaluator
 
-__all__ = ["create_app"]
+__all__ = ["clocks_router", "create_app"]
 
 
 def create_app(
@@ -28,6 +28,13 @@ def create_app(
     """The evaluator's FastAPI application."""
     app = FastAPI(title="slawatch evaluator", version="1")
     app.include_router(health_router(registry, evaluator.ready))
+    app.include_router(clocks_router(evaluator, clock))
+    return app
+
+
+def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
+    """``/v1/clocks`` and ``/v1/clocks/{id}``."""
+    app = APIRouter()
 
     def views(subject: str) -> list[dict[str, Any]]:
         for worker in list(evaluator.workers.values()):
