@@ -26,7 +26,10 @@ from slawatch.outputs import Output, uuid5_text
 from slawatch.timeutil import format_time
 from slawatch_evaluator.store import Claim
 
-__all__ = ["Batch", "DeadLetter", "PartitionWorker"]
+__all__ = ["BACKFILL_HEADER", "TICKET_HEADER", "Batch", "DeadLetter", "PartitionWorker"]
+
+TICKET_HEADER = "slawatch-ticket"
+BACKFILL_HEADER = "slawatch-backfill"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,7 @@ class Batch:
 
     next_offset: int
     outputs: list[Output] = field(default_factory=list)
+    headers: list[tuple[tuple[str, bytes], ...]] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     verdicts: Counter[str] = field(default_factory=Counter)
@@ -117,8 +121,26 @@ class PartitionWorker:
         batch.records = {
             key: engine.export_subject(key) for key in touched if key in engine.subjects
         }
+        batch.headers = [self._headers(out) for out in batch.outputs]
         self.next_offset = batch.next_offset
         return batch
+
+    def _headers(self, out: Output) -> tuple[tuple[str, bytes], ...]:
+        """Metadata for the notifier that the contract's body does not carry.
+
+        ``slawatch-ticket``: the ticket's fields and attributes (for ``role:assignee`` and
+        ``if:`` conditions, rules 27 and 29); ``slawatch-backfill``: the output of a
+        backfilled input, which fires no escalation step (rule 27).
+        """
+        headers: list[tuple[str, bytes]] = []
+        subject = self.engine.subjects.get(out.subject)
+        state = subject.state if subject is not None else None
+        if state is not None and hasattr(state, "fields"):
+            snapshot = {"fields": state.fields, "attributes": state.attributes}
+            headers.append((TICKET_HEADER, orjson.dumps(snapshot)))
+        if out.backfill:
+            headers.append((BACKFILL_HEADER, b"1"))
+        return tuple(headers)
 
     def _dead_letter(self, batch: Batch, record: Record, error: str, reason: str, now: int) -> None:
         payload = {

@@ -141,9 +141,15 @@ class Evaluator:
 
     # --- batches -------------------------------------------------------------------
 
-    def _outbox(self, batch: Batch) -> list[tuple[str, str, str, str]]:
-        rows = [(o.id, self.sla_topic, o.subject, o.to_json().decode()) for o in batch.outputs]
-        rows += [(d.id, self.deadletter_topic, d.key, d.payload) for d in batch.dead_letters]
+    def _outbox(self, batch: Batch) -> list[store.OutboxEntry]:
+        rows = [
+            store.OutboxEntry(o.id, self.sla_topic, o.subject, o.to_json().decode(), headers)
+            for o, headers in zip(batch.outputs, batch.headers, strict=True)
+        ]
+        rows += [
+            store.OutboxEntry(d.id, self.deadletter_topic, d.key, d.payload)
+            for d in batch.dead_letters
+        ]
         return rows
 
     def _count(self, batch: Batch) -> None:
@@ -266,7 +272,7 @@ class Evaluator:
             rows = await store.pending(conn, owned, RELAY_BATCH)
             if rows:
                 await self.publisher.publish(
-                    [Message(r.topic, r.key.encode(), r.payload.encode()) for r in rows]
+                    [Message(r.topic, r.key.encode(), r.payload.encode(), r.headers) for r in rows]
                 )
                 await store.mark_published(conn, [r.seq for r in rows])
         self.metrics.published.inc(len(rows))

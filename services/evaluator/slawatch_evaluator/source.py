@@ -119,7 +119,15 @@ class KafkaSource:
         for tp, messages in batches.items():
             part = (tp.topic, tp.partition)
             result[part] = [
-                Record(m.topic, m.partition, m.offset, m.key, m.value or b"", m.timestamp)
+                Record(
+                    m.topic,
+                    m.partition,
+                    m.offset,
+                    m.key,
+                    m.value or b"",
+                    m.timestamp,
+                    tuple(m.headers or ()),
+                )
                 for m in messages
             ]
             if messages:

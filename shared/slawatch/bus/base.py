@@ -38,15 +38,17 @@ class Record:
     key: bytes | None
     value: bytes
     timestamp_ms: int | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A record to publish."""
+    """A record to publish; ``headers`` carry metadata that is not part of the contract's body."""
 
     topic: str
     key: bytes | None
     value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 class Publisher(Protocol):

@@ -166,7 +166,12 @@ class KafkaPublisher:
         try:
             for message in messages:
                 futures.append(
-                    await producer.send(message.topic, value=message.value, key=message.key)
+                    await producer.send(
+                        message.topic,
+                        value=message.value,
+                        key=message.key,
+                        headers=list(message.headers) or None,
+                    )
                 )
         except Exception as exc:
             failure = exc

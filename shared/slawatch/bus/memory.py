@@ -105,6 +105,7 @@ class MemoryBus:
                     key=message.key,
                     value=message.value,
                     timestamp_ms=timestamp_ms,
+                    headers=message.headers,
                 )
             )
             touched.add(message.topic)

@@ -15,7 +15,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-__all__ = ["metadata", "outbox", "partitions", "subjects"]
+__all__ = [
+    "acknowledgements",
+    "escalation_state",
+    "metadata",
+    "notification_log",
+    "outbox",
+    "partitions",
+    "subjects",
+]
 
 metadata = sa.MetaData()
 
@@ -60,9 +68,57 @@ outbox = sa.Table(
     sa.Column("topic", sa.String(255), nullable=False),
     sa.Column("key", sa.String(512), nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("headers", JSON, nullable=True),
     sa.Column(
         "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
     sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
     sa.Index("outbox_pending", "source_topic", "source_partition", "seq"),
+)
+
+escalation_state = sa.Table(
+    "escalation_state",
+    metadata,
+    sa.Column("topic", sa.String(255), primary_key=True),
+    sa.Column("partition", sa.Integer, primary_key=True),
+    sa.Column("record", JSON, nullable=False),
+)
+
+notification_log = sa.Table(
+    "notification_log",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("escalation", sa.String(255), nullable=False),
+    sa.Column("escalation_id", sa.String(1024), nullable=False),
+    sa.Column("subject", sa.String(512), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("repeat", sa.Integer, nullable=False),
+    sa.Column("notice", sa.String(32), nullable=False),
+    sa.Column("channel", sa.String(255), nullable=True),
+    sa.Column("recipient", sa.String(1024), nullable=True),
+    sa.Column("due_at", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.BigInteger, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("record", JSON, nullable=False),
+    sa.Column("event", JSON, nullable=True),
+    sa.Column("sent_at", sa.BigInteger, nullable=True),
+    sa.Column("sent_by", sa.String(255), nullable=True),
+    sa.Index("notification_log_pending", "status", "next_attempt_at"),
+    sa.Index("notification_log_recipient", "recipient", "sent_at"),
+    sa.Index("notification_log_escalation", "escalation_id"),
+)
+
+acknowledgements = sa.Table(
+    "acknowledgements",
+    metadata,
+    sa.Column("id", sa.String(255), primary_key=True),
+    sa.Column("subject", sa.String(512), nullable=False),
+    sa.Column("sla", sa.String(255), nullable=True),
+    sa.Column("target", sa.String(255), nullable=True),
+    sa.Column("cycle", sa.Integer, nullable=True),
+    sa.Column("by", sa.String(512), nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("at", sa.BigInteger, nullable=False),
 )

@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("topic", sa.String(255), nullable=False),
         sa.Column("key", sa.String(512), nullable=False),
         sa.Column("payload", sa.Text, nullable=False),
+        sa.Column("headers", JSON, nullable=True),
         sa.Column(
             "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),

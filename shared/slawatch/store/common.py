@@ -1,0 +1,221 @@
+"""What the services' stores share: partition ownership with fencing, and the outbox.
+
+Each input partition belongs to one owner at a time, fenced by an ``epoch``:
+:func:`claim` bumps it, and a service's commit writes only while the caller's epoch is
+still current (:func:`fence`). Outputs are written to the ``outbox`` with the state
+that produced them and published by a relay (:func:`pending`, :func:`mark_published`).
+
+Errors::
+
+    StoreError        the database refused or failed
+    └── Fenced        another owner claimed the partition since
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from slawatch.store.schema import outbox, partitions
+
+__all__ = [
+    "Claim",
+    "Fenced",
+    "OutboxEntry",
+    "OutboxRow",
+    "StoreError",
+    "claim",
+    "count_pending",
+    "create_engine",
+    "fence",
+    "insert",
+    "mark_published",
+    "pending",
+    "purge_published",
+    "write_outbox",
+]
+
+
+class StoreError(RuntimeError):
+    """The database refused or failed."""
+
+
+class Fenced(StoreError):
+    """The partition was claimed by another owner: this one may write nothing more."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A partition claimed: the owner's epoch and the next offset to read."""
+
+    topic: str
+    partition: int
+    epoch: int
+    next_offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """An output to write to the outbox with the batch that produced it."""
+
+    id: str
+    topic: str
+    key: str
+    payload: str
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """An output waiting to be published."""
+
+    seq: int
+    topic: str
+    key: str
+    payload: str
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+def _headers_record(headers: tuple[tuple[str, bytes], ...]) -> list[list[str]] | None:
+    return [[name, value.decode()] for name, value in headers] or None
+
+
+def _headers_of(record: list[list[str]] | None) -> tuple[tuple[str, bytes], ...]:
+    return tuple((name, value.encode()) for name, value in record or ())
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for ``url`` with orjson for JSON columns."""
+    options: dict[str, Any] = {
+        "json_serializer": lambda value: orjson.dumps(value).decode(),
+        "json_deserializer": orjson.loads,
+        "pool_pre_ping": True,
+    }
+    if url.startswith("postgresql"):
+        options["pool_size"] = 5
+    return create_async_engine(url, **options)
+
+
+def insert(conn: AsyncConnection, table: sa.Table) -> Any:
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise StoreError(f"unsupported database {dialect}")
+
+
+async def claim(conn: AsyncConnection, topic: str, partition: int, owner: str) -> Claim:
+    """Take a partition over: bump its epoch (fencing any earlier owner) and read its offset."""
+    await conn.execute(
+        insert(conn, partitions)
+        .values(topic=topic, partition=partition, epoch=0, next_offset=0)
+        .on_conflict_do_nothing(index_elements=["topic", "partition"])
+    )
+    row = (
+        await conn.execute(
+            partitions.update()
+            .where(partitions.c.topic == topic, partitions.c.partition == partition)
+            .values(epoch=partitions.c.epoch + 1, owner=owner, updated_at=sa.func.now())
+            .returning(partitions.c.epoch, partitions.c.next_offset)
+        )
+    ).one()
+    return Claim(topic, partition, int(row.epoch), int(row.next_offset))
+
+
+async def fence(conn: AsyncConnection, claimed: Claim, next_offset: int) -> None:
+    """Record the next offset to read, if ``claimed`` is still current; else :class:`Fenced`."""
+    fenced = await conn.execute(
+        partitions.update()
+        .where(
+            partitions.c.topic == claimed.topic,
+            partitions.c.partition == claimed.partition,
+            partitions.c.epoch == claimed.epoch,
+        )
+        .values(next_offset=next_offset, updated_at=sa.func.now())
+    )
+    if fenced.rowcount != 1:
+        raise Fenced(
+            f"{claimed.topic}[{claimed.partition}] epoch {claimed.epoch} is no longer current"
+        )
+
+
+async def write_outbox(
+    conn: AsyncConnection, source: tuple[str, int], entries: Sequence[OutboxEntry]
+) -> None:
+    """Add outputs to the outbox; an id may appear again (re-emitted after a retraction)."""
+    if entries:
+        await conn.execute(
+            outbox.insert(),
+            [
+                {
+                    "id": entry.id,
+                    "source_topic": source[0],
+                    "source_partition": source[1],
+                    "topic": entry.topic,
+                    "key": entry.key,
+                    "payload": entry.payload,
+                    "headers": _headers_record(entry.headers),
+                }
+                for entry in entries
+            ],
+        )
+
+
+async def pending(
+    conn: AsyncConnection, owned: Sequence[tuple[str, int]], limit: int
+) -> list[OutboxRow]:
+    """Unpublished outbox rows of the owned partitions, oldest first, locked for this relay."""
+    if not owned:
+        return []
+    query = (
+        sa.select(outbox.c.seq, outbox.c.topic, outbox.c.key, outbox.c.payload, outbox.c.headers)
+        .where(outbox.c.published_at.is_(None), _owned(owned))
+        .order_by(outbox.c.seq)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [
+        OutboxRow(r.seq, r.topic, r.key, r.payload, _headers_of(r.headers))
+        for r in await conn.execute(query)
+    ]
+
+
+def _owned(owned: Sequence[tuple[str, int]]) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        *(sa.and_(outbox.c.source_topic == t, outbox.c.source_partition == p) for t, p in owned)
+    )
+
+
+async def count_pending(conn: AsyncConnection, owned: Sequence[tuple[str, int]]) -> int:
+    """How many outputs of the owned partitions wait to be published."""
+    if not owned:
+        return 0
+    query = sa.select(sa.func.count()).where(outbox.c.published_at.is_(None), _owned(owned))
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def mark_published(conn: AsyncConnection, seqs: Sequence[int]) -> None:
+    """Mark outbox rows published."""
+    if seqs:
+        await conn.execute(
+            outbox.update().where(outbox.c.seq.in_(seqs)).values(published_at=sa.func.now())
+        )
+
+
+async def purge_published(conn: AsyncConnection, older_than_seconds: int) -> int:
+    """Delete rows published more than ``older_than_seconds`` ago; returns how many."""
+    cutoff = sa.func.now() - sa.text(f"interval '{int(older_than_seconds)} seconds'")
+    if conn.dialect.name == "sqlite":
+        cutoff = sa.func.datetime("now", f"-{int(older_than_seconds)} seconds")
+    result = await conn.execute(
+        outbox.delete().where(outbox.c.published_at.is_not(None), outbox.c.published_at < cutoff)
+    )
+    return int(result.rowcount or 0)
