@@ -16,7 +16,6 @@ from its last commit, and read again from there, as soon as the database answers
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,11 +24,12 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slawatch.bus.base import BusError, Message, Publisher, Record
+from slawatch.bus.base import Publisher, Record
 from slawatch.clock.cycle import CycleState
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.outputs import OutputType
 from slawatch.settings import Settings, Topics
+from slawatch.store.relay import OutboxRelay
 from slawatch_evaluator import store
 from slawatch_evaluator.metrics import EvaluatorMetrics
 from slawatch_evaluator.partition import Batch, PartitionWorker
@@ -39,7 +39,6 @@ __all__ = ["Evaluator", "Health"]
 
 log = structlog.get_logger("slawatch.evaluator")
 
-RELAY_BATCH = 1000
 _DB_ERRORS = (SQLAlchemyError, OSError, ConnectionError, TimeoutError)
 
 
@@ -49,7 +48,6 @@ class Health:
 
     started: bool = False
     last_commit_ok: bool = True
-    last_relay_ok: bool = True
     broken: set[TopicPart] = field(default_factory=set)
 
 
@@ -80,7 +78,14 @@ class Evaluator:
         self.health = Health()
         self.sla_topic = settings.topic(Topics.SLA_EVENTS)
         self.deadletter_topic = settings.topic(Topics.DEADLETTER)
-        self._relay_wake = asyncio.Event()
+        self.relay = OutboxRelay(
+            db,
+            publisher,
+            lambda: list(self.workers),
+            published=metrics.published.inc,
+            failed=metrics.publish_errors.inc,
+            backlog=metrics.outbox_pending.set,
+        )
 
     # --- assignment ----------------------------------------------------------------
 
@@ -204,7 +209,7 @@ class Evaluator:
         self.metrics.commit_seconds.observe(time.perf_counter() - began)
         self._count(batch)
         if batch.outputs or batch.dead_letters:
-            self._relay_wake.set()
+            self.relay.wake()
 
     def _poll_timeout(self, now: int) -> float:
         wakeups = [w.engine.next_wakeup() for w in self.workers.values()]
@@ -237,7 +242,7 @@ class Evaluator:
         """Consume, evaluate and commit until ``stop`` is set."""
         await self.source.start(self.on_assign, self.on_revoke)
         self.health.started = True
-        relay = asyncio.create_task(self._relay(stop), name="outbox-relay")
+        relay = asyncio.create_task(self.relay.run(stop), name="outbox-relay")
         last_gauges = 0.0
         try:
             while not stop.is_set():
@@ -260,52 +265,9 @@ class Evaluator:
                     last_gauges = time.monotonic()
         finally:
             stop.set()
-            self._relay_wake.set()
+            self.relay.wake()
             await relay
             await self.source.stop()
-
-    # --- outbox relay --------------------------------------------------------------
-
-    async def _relay_once(self) -> int:
-        owned = list(self.workers)
-        async with self.db.begin() as conn:
-            rows = await store.pending(conn, owned, RELAY_BATCH)
-            if rows:
-                await self.publisher.publish(
-                    [Message(r.topic, r.key.encode(), r.payload.encode(), r.headers) for r in rows]
-                )
-                await store.mark_published(conn, [r.seq for r in rows])
-        self.metrics.published.inc(len(rows))
-        return len(rows)
-
-    async def _count_pending(self) -> None:
-        async with self.db.connect() as conn:
-            self.metrics.outbox_pending.set(await store.count_pending(conn, list(self.workers)))
-
-    async def _relay(self, stop: asyncio.Event) -> None:
-        backoff = 0.1
-        counted = 0.0
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._relay_wake.wait(), timeout=0.5)
-            self._relay_wake.clear()
-            try:
-                while await self._relay_once() == RELAY_BATCH:
-                    pass
-                self.health.last_relay_ok = True
-                backoff = 0.1
-                if time.monotonic() - counted > 2.0:
-                    await self._count_pending()
-                    counted = time.monotonic()
-            except (*_DB_ERRORS, BusError) as exc:
-                self.metrics.publish_errors.inc()
-                self.health.last_relay_ok = False
-                log.warning("outbox relay failed; retrying", error=str(exc))
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                self._relay_wake.set()
-            if stop.is_set():
-                return
 
     # --- readiness ------------------------------------------------------------------
 
@@ -318,13 +280,13 @@ class Evaluator:
             "broken_partitions": sorted(p for _, p in self.health.broken),
             "consumer_stalled": stalled,
             "last_commit_ok": self.health.last_commit_ok,
-            "outbox_relay_ok": self.health.last_relay_ok,
+            "outbox_relay_ok": self.relay.healthy,
         }
         ok = (
             self.health.started
             and not stalled
             and not self.health.broken
             and self.health.last_commit_ok
-            and self.health.last_relay_ok
+            and self.relay.healthy
         )
         return ok, detail

@@ -1,0 +1,93 @@
+"""The outbox relay: publishes committed outputs to the bus, then marks them published.
+
+Rows are taken oldest first, locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) for the
+whole publish, so two relays never publish the same rows at once. A crash between the
+bus's acknowledgement and the mark publishes those rows again, with the same ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from slawatch.bus.base import BusError, Message, Publisher
+from slawatch.store import common
+
+__all__ = ["OutboxRelay"]
+
+log = structlog.get_logger("slawatch.outbox")
+
+BATCH = 1000
+_ERRORS = (SQLAlchemyError, OSError, ConnectionError, TimeoutError, BusError)
+
+
+class OutboxRelay:
+    """Publishes the outbox rows of the partitions ``owned()`` returns."""
+
+    def __init__(
+        self,
+        db: AsyncEngine,
+        publisher: Publisher,
+        owned: Callable[[], list[tuple[str, int]]],
+        *,
+        published: Callable[[int], None] = lambda n: None,
+        failed: Callable[[], None] = lambda: None,
+        backlog: Callable[[int], None] = lambda n: None,
+    ) -> None:
+        self.db = db
+        self.publisher = publisher
+        self.owned = owned
+        self.published = published
+        self.failed = failed
+        self.backlog = backlog
+        self.healthy = True
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Publish soon: new rows were committed."""
+        self._wake.set()
+
+    async def once(self) -> int:
+        """Publish one batch; returns how many rows."""
+        async with self.db.begin() as conn:
+            rows = await common.pending(conn, self.owned(), BATCH)
+            if rows:
+                await self.publisher.publish(
+                    [Message(r.topic, r.key.encode(), r.payload.encode(), r.headers) for r in rows]
+                )
+                await common.mark_published(conn, [r.seq for r in rows])
+        self.published(len(rows))
+        return len(rows)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until ``stop`` is set (after a last round)."""
+        backoff = 0.1
+        counted = 0.0
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=0.5)
+            self._wake.clear()
+            try:
+                while await self.once() == BATCH:
+                    pass
+                self.healthy = True
+                backoff = 0.1
+                if time.monotonic() - counted > 2.0:
+                    async with self.db.connect() as conn:
+                        self.backlog(await common.count_pending(conn, self.owned()))
+                    counted = time.monotonic()
+            except _ERRORS as exc:
+                self.failed()
+                self.healthy = False
+                log.warning("outbox relay failed; retrying", error=str(exc))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                self._wake.set()
+            if stop.is_set():
+                return
