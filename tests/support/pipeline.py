@@ -10,7 +10,7 @@ from slawatch.definitions.model import DefinitionsVersion
 from slawatch.events import encode_event, parse_event
 from slawatch.events.model import Rejection
 from slawatch.replay import Cause, Emitted, replay
-from slawatch.timeutil import format_time
+from slawatch.timeutil import format_time, parse_time
 
 
 def canonical(raw_lines: Iterable[bytes], received_at: int) -> list[tuple[bytes, bytes]]:
@@ -59,3 +59,20 @@ def duplicates(outputs: Iterable[dict[str, Any]]) -> int:
             count += 1
         seen.add(o["id"])
     return count
+
+
+def replayed_with_notifications(
+    versions: Sequence[DefinitionsVersion], values: Iterable[bytes], *, after: int = 0
+) -> list[dict[str, Any]]:
+    """What ``slawatch replay`` emits for these canonical values, notifications included,
+    with processing time run on ``after`` microseconds past the last event (``after:`` steps)."""
+    lines = list(values)
+    out: list[dict[str, Any]] = []
+
+    def emit(items: Sequence[Emitted], cause: Cause) -> None:
+        out.extend(json.loads(i.to_json()) for i in items)
+
+    arrivals = [json.loads(v).get("received_at") or json.loads(v)["time"] for v in lines]
+    until = max(parse_time(a) for a in arrivals) + after if arrivals else None
+    replay(versions, lines, emit=emit, until=until)
+    return out
