@@ -125,6 +125,9 @@ class Subject:
     """A subject's state plus what rules 5, 6 and 6a need: history, applied ids, timer mark."""
 
     __slots__ = (
+        "base",
+        "base_time",
+        "closes",
         "due",
         "history",
         "idle_since",
@@ -146,12 +149,19 @@ class Subject:
         self.timer_mark: int | None = None
         self.idle_since: int | None = None
         self.due: int | None = None
+        self.base: dict[str, Any] | None = None
+        self.base_time: int | None = None
+        self.closes: list[tuple[int, int]] = []
 
     def is_late(self, t: int) -> bool:
         """Rule 6: earlier than an applied event, or not later than an emitted timer output."""
         return (self.last_time is not None and t < self.last_time) or (
             self.timer_mark is not None and t <= self.timer_mark
         )
+
+    def before_base(self, t: int) -> bool:
+        """Whether ``t`` falls before the history kept (a service's closed windows, rule 6a)."""
+        return self.base_time is not None and t < self.base_time
 
 
 def _retraction(out: Output, now: int) -> Output:
@@ -201,6 +211,8 @@ class Engine:
         return subject
 
     def _expire(self, subject: Subject, now: int) -> None:
+        while subject.closes and now >= subject.closes[0][1] + self.retention:
+            self._compact(subject, subject.closes.pop(0)[0])
         if (
             subject.history is not None
             and subject.idle_since is not None
@@ -221,7 +233,9 @@ class Engine:
         if subject.ids is not None and (event.source, event.id) in subject.ids:
             return Verdict.DUPLICATE
         if subject.is_late(event.time):
-            return Verdict.TOO_LATE if subject.history is None else Verdict.RECOMPUTED
+            if subject.history is None or subject.before_base(event.time):
+                return Verdict.TOO_LATE
+            return Verdict.RECOMPUTED
         return Verdict.APPLIED
 
     def apply(
@@ -253,7 +267,7 @@ class Engine:
             history = self._loader(subject) if kind is TICKETS else None
             if subject.due is not None and subject.due < event.time:
                 outputs = kind.fire_before(state, key, event.time)
-                self._mark_timers(subject, outputs)
+                self._mark_timers(subject, outputs, now)
                 outputs += kind.apply(state, key, event, self.catalog, history)
             else:
                 outputs = kind.apply(state, key, event, self.catalog, history)
@@ -263,7 +277,7 @@ class Engine:
             due = kind.next_due(state)
             if due is not None and due < now - self.lateness:
                 late = kind.fire_before(state, key, now - self.lateness)
-                self._mark_timers(subject, late)
+                self._mark_timers(subject, late, now)
                 outputs += late
                 due = kind.next_due(state)
             self._settle(subject, now, due)
@@ -283,8 +297,38 @@ class Engine:
             return None
         return lambda: decode_history(history)
 
-    def _mark_timers(self, subject: Subject, timer_outputs: Iterable[Output]) -> None:
+    def _mark_timers(self, subject: Subject, timer_outputs: Sequence[Output], now: int) -> None:
         subject.timer_mark = _latest(subject.timer_mark, timer_outputs)
+        for out in timer_outputs:
+            if out.type is OutputType.WINDOW_CLOSED:
+                subject.closes.append((out.time, now))
+
+    def _compact(self, subject: Subject, boundary: int) -> None:
+        """Drop a service's history before a closed window's end, keeping the state there."""
+        if subject.history is None:
+            return
+        kind, key = subject.kind, subject.key
+        events = decode_history(subject.history)
+        state = self._base_state(subject)
+        kept: list[str] = []
+        ids = IdSet()
+        for line, ev in zip(subject.history, events, strict=True):
+            if ev.time < boundary:
+                kind.fire_before(state, key, ev.time)
+                kind.apply(state, key, ev, self.catalog, None)
+            else:
+                kept.append(line)
+                ids.add((ev.source, ev.id))
+        kind.fire_before(state, key, boundary)
+        subject.base = kind.to_record(state, self.catalog)
+        subject.base_time = boundary
+        subject.history = kept
+        subject.ids = ids
+
+    def _base_state(self, subject: Subject) -> Any:
+        if subject.base is None:
+            return subject.kind.new_state()
+        return subject.kind.from_record(subject.base, self.catalog)
 
     def _settle(self, subject: Subject, now: int, due: int | Literal[False] | None = False) -> None:
         if not subject.kind.is_idle(subject.state):
@@ -305,7 +349,7 @@ class Engine:
     ) -> tuple[Any, list[Output], int | None]:
         """A subject recomputed from its history: its state, standing outputs and timer mark."""
         kind, key = subject.kind, subject.key
-        state = kind.new_state()
+        state = self._base_state(subject)
         outputs: list[Output] = []
         mark: int | None = None
         for i, ev in enumerate(history):
@@ -361,7 +405,7 @@ class Engine:
             if subject.due != due:
                 continue
             fired = subject.kind.fire_before(subject.state, key, limit)
-            self._mark_timers(subject, fired)
+            self._mark_timers(subject, fired, now)
             outputs += fired
             subject.due = None
             self._settle(subject, now)
@@ -381,6 +425,9 @@ class Engine:
             "timer_mark": subject.timer_mark,
             "idle_since": subject.idle_since,
             "due": subject.due,
+            "base": subject.base,
+            "base_time": subject.base_time,
+            "closes": [list(c) for c in subject.closes],
         }
 
     def import_subject(self, record: dict[str, Any]) -> None:
@@ -394,6 +441,9 @@ class Engine:
         subject.last_time = record["last_time"]
         subject.timer_mark = record["timer_mark"]
         subject.idle_since = record["idle_since"]
+        subject.base = record.get("base")
+        subject.base_time = record.get("base_time")
+        subject.closes = [(c[0], c[1]) for c in record.get("closes") or ()]
         self.subjects[subject.key] = subject
         subject.due = kind.next_due(subject.state)
         if subject.due is not None:
