@@ -2,6 +2,7 @@
 #   make run    slawatch on a demo feed (set-up included)
 #   make test   the whole suite on the real Kafka, PostgreSQL and Prometheus
 #   make bench  the benchmarks (figures go in docs/benchmarks.md)
+#   make chaos  the crash tests with 50 kill -9s instead of 5
 
 PYTHON ?= python3
 VENV   := .venv
@@ -33,6 +34,9 @@ test-fast: install
 
 run: install
 	deploy/run-demo.sh
+
+chaos: install
+	SLAWATCH_CHAOS_KILLS=50 deploy/run-tests.sh tests/pipeline tests/notifier -k "killed"
 
 bench: install
 	$(BIN)/python bench/replay_bench.py
