@@ -42,7 +42,7 @@ class _Handler:
     def __init__(self, box: Mailbox) -> None:
         self.box = box
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.box.refuse:
             return "451 4.3.0 try again later"
         content = envelope.content if isinstance(envelope.content, bytes) else b""
@@ -88,7 +88,7 @@ class WebhookServer:
         inbox = self.inbox
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
                 if inbox.refuse:
