@@ -185,6 +185,7 @@ def serve(
     runners = {
         "evaluator": "slawatch_evaluator.service",
         "ingest": "slawatch_ingest.service",
+        "notifier": "slawatch_notifier.service",
     }
     if service not in runners:
         _fail([f"unknown service {service!r}: one of {', '.join(runners)}"])

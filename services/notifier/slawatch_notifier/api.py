@@ -1,0 +1,151 @@
+"""The notifier's HTTP API: running escalations, and acknowledging them.
+
+- ``GET /v1/escalations``: the running chains of the partitions this notifier owns,
+  each with the steps already sent, the steps still due (with their times) and every
+  notification logged for it (status per recipient).
+- ``POST /v1/escalations/{id}/ack`` with ``{"by": "...", "note": "..."}``: writes an
+  ``escalation.acknowledged`` event to the ``acks`` topic; the owner of the
+  escalation's partition applies it (rule 28a). Answers 202.
+- ``GET /v1/escalations/{id}/ack?token=...``: the signed, expiring link in emails; it
+  shows a confirmation page whose button POSTs ``/v1/escalations/{id}/confirm-ack``
+  (so mail scanners that open links acknowledge nothing).
+
+Escalation ids are ``SUBJECT/SLA/TARGET/CYCLE`` (``.../WINDOW_START`` for services).
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi.responses import HTMLResponse
+from prometheus_client import CollectorRegistry
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from slawatch.bus.base import Message, Publisher, PublishError
+from slawatch.observability.http import health_router
+from slawatch.settings import Settings, Topics
+from slawatch.timeutil import format_time
+from slawatch_notifier import store
+from slawatch_notifier.acklinks import verify_ack
+from slawatch_notifier.partition import escalation_id
+from slawatch_notifier.runtime import Notifier
+
+__all__ = ["create_app", "escalations_router"]
+
+
+class AckRequest(BaseModel):
+    """Who acknowledges, and why."""
+
+    by: str = Field(min_length=1, examples=["person:duty-manager"])
+    note: str | None = None
+
+
+def _parse(ident: str) -> tuple[str, str, str, str]:
+    parts = ident.rsplit("/", 3)
+    if len(parts) != 4 or not all(parts):
+        raise HTTPException(400, "an escalation id is SUBJECT/SLA/TARGET/CYCLE")
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def escalations_router(
+    notifier: Notifier,
+    db: AsyncEngine,
+    publisher: Publisher,
+    settings: Settings,
+    clock: Callable[[], int],
+) -> APIRouter:
+    """``/v1/escalations`` and acknowledgements."""
+    router = APIRouter()
+    acks_topic = settings.topic(Topics.ACKS)
+
+    async def acknowledge(ident: str, by: str, note: str | None) -> dict[str, Any]:
+        subject, sla, target, scope = _parse(ident)
+        event: dict[str, Any] = {
+            "id": f"ack-{uuid.uuid4()}",
+            "type": "escalation.acknowledged",
+            "time": format_time(clock()),
+            "subject": subject,
+            "sla": sla,
+            "target": target,
+            "by": by,
+        }
+        if scope.isdigit():
+            event["cycle"] = int(scope)
+        if note:
+            event["note"] = note
+        try:
+            await publisher.publish([Message(acks_topic, subject.encode(), orjson.dumps(event))])
+        except PublishError as exc:
+            raise HTTPException(503, f"the acknowledgement could not be written: {exc}") from None
+        return event
+
+    @router.get("/v1/escalations")
+    async def running() -> dict[str, Any]:
+        views = []
+        for worker in list(notifier.partitions.values()):
+            with worker.lock:
+                views += [v.to_dict() for v in worker.planner.running()]
+        for view in views:
+            view["id"] = escalation_id(view)
+        async with db.connect() as conn:
+            logged = await store.escalation_log(conn, [v["id"] for v in views])
+        by_escalation: dict[str, list[dict[str, Any]]] = {}
+        for row in logged:
+            row["due_at"] = format_time(row["due_at"])
+            if row["sent_at"] is not None:
+                row["sent_at"] = format_time(row["sent_at"])
+            by_escalation.setdefault(row.pop("escalation_id"), []).append(row)
+        for view in views:
+            view["notifications"] = by_escalation.get(view["id"], [])
+        return {"escalations": views}
+
+    @router.post("/v1/escalations/{ident:path}/ack", status_code=202)
+    async def ack(ident: str, request: AckRequest) -> dict[str, Any]:
+        return await acknowledge(ident, request.by, request.note)
+
+    def _valid(ident: str, token: str) -> bool:
+        secret = settings.ack_secret.encode()
+        return bool(secret) and verify_ack(secret, ident, token, clock())
+
+    @router.get("/v1/escalations/{ident:path}/ack", response_class=HTMLResponse)
+    async def ack_page(ident: str, token: str) -> HTMLResponse:
+        """The link in an email: a confirmation page (link scanners must not acknowledge)."""
+        if not _valid(ident, token):
+            raise HTTPException(403, "this acknowledgement link is invalid or has expired")
+        shown = html.escape(ident)
+        action = html.escape(f"/v1/escalations/{ident}/confirm-ack?token={token}", quote=True)
+        return HTMLResponse(
+            f"<h1>Acknowledge {shown}?</h1><p>This stops the escalation chain.</p>"
+            f'<form method="post" action="{action}">'
+            '<button type="submit">Acknowledge</button></form>'
+        )
+
+    @router.post("/v1/escalations/{ident:path}/confirm-ack", response_class=HTMLResponse)
+    async def ack_confirmed(ident: str, token: str) -> HTMLResponse:
+        if not _valid(ident, token):
+            raise HTTPException(403, "this acknowledgement link is invalid or has expired")
+        await acknowledge(ident, "link", "acknowledged from a notification link")
+        return HTMLResponse(f"<p>Acknowledged: {html.escape(ident)}. The escalation stops.</p>")
+
+    return router
+
+
+def create_app(
+    notifier: Notifier,
+    db: AsyncEngine,
+    publisher: Publisher,
+    settings: Settings,
+    registry: CollectorRegistry,
+    clock: Callable[[], int],
+) -> FastAPI:
+    """The notifier's FastAPI application."""
+    app = FastAPI(title="slawatch notifier", version="1")
+    app.include_router(health_router(registry, notifier.ready))
+    app.include_router(escalations_router(notifier, db, publisher, settings, clock))
+    return app

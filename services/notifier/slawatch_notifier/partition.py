@@ -1,0 +1,191 @@
+"""One partition's escalations: the pure planner, fed SLA events and acknowledgements.
+
+A :class:`NotifierPartition` does no I/O: records and processing time in, intents to
+log out (:class:`~slawatch_notifier.store.Intent`), plus the state to persist with
+them. Ticket fields for ``role:assignee`` and ``if:`` come from the
+``slawatch-ticket`` header the evaluator puts on each SLA event; the
+``slawatch-backfill`` header marks events that fire no step (rule 27).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from slawatch.bus.base import Record
+from slawatch.clock.catalog import Catalog
+from slawatch.escalation import Notification, Planner
+from slawatch.events import parse_event
+from slawatch.events.model import Acknowledgement
+from slawatch.outputs import Output, OutputType
+from slawatch.store.common import Claim, OutboxEntry
+from slawatch.timeutil import parse_time
+from slawatch_notifier.store import Intent
+
+__all__ = [
+    "BACKFILL_HEADER",
+    "TICKET_HEADER",
+    "NotifierBatch",
+    "NotifierPartition",
+    "escalation_id",
+]
+
+TICKET_HEADER = "slawatch-ticket"
+BACKFILL_HEADER = "slawatch-backfill"
+MAX_CAUSES = 10_000
+"""SLA events kept per partition to render the notifications of later steps they caused."""
+
+
+def escalation_id(body: dict[str, Any]) -> str:
+    """An escalation's id: ``SUBJECT/SLA/TARGET/CYCLE`` (or ``.../WINDOW_START`` for a service)."""
+    scope = body.get("cycle") if body.get("cycle") is not None else body.get("window_start")
+    return f"{body['subject']}/{body['sla']}/{body['target']}/{scope}"
+
+
+def output_of(body: dict[str, Any], catalog: Catalog, *, backfill: bool = False) -> Output:
+    """An SLA event as the planner takes it, from its JSON body."""
+    order = catalog.order.get((body["sla"], body["target"]), 0)
+    return Output(
+        OutputType(body["type"]),
+        parse_time(body["time"]),
+        body["subject"],
+        order,
+        int(body.get("cycle") or 0),
+        body,
+        backfill,
+    )
+
+
+@dataclass(slots=True)
+class NotifierBatch:
+    """What one batch decided."""
+
+    intents: list[Intent] = field(default_factory=list)
+    records: list[OutboxEntry] = field(default_factory=list)
+    acks: list[dict[str, Any]] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+    next_sla: int = 0
+    next_acks: int = 0
+
+
+class NotifierPartition:
+    """The planner of one partition of ``sla-events`` (and the same partition of ``acks``)."""
+
+    def __init__(
+        self,
+        sla_claim: Claim,
+        acks_claim: Claim,
+        catalog: Catalog,
+        record: dict[str, Any] | None,
+        *,
+        records_topic: str,
+    ) -> None:
+        self.sla_claim, self.acks_claim = sla_claim, acks_claim
+        self.catalog = catalog
+        self.records_topic = records_topic
+        self.tickets: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self.events: dict[str, dict[str, Any]] = {}
+        if record is None:
+            self.planner = Planner(catalog, ticket=self.ticket, status="pending")
+        else:
+            self.planner = Planner.from_record(
+                record["planner"], catalog, ticket=self.ticket, status="pending"
+            )
+            self.tickets = {k: (v[0], v[1]) for k, v in record["tickets"].items()}
+            self.events = dict(record["events"])
+        self.next_sla = sla_claim.next_offset
+        self.next_acks = acks_claim.next_offset
+        self.lock = threading.Lock()
+
+    @property
+    def partition(self) -> int:
+        """The partition number."""
+        return self.sla_claim.partition
+
+    def ticket(self, subject: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The ticket's fields and attributes as of its latest SLA event."""
+        return self.tickets.get(subject)
+
+    def process(self, sla: Sequence[Record], acks: Sequence[Record], now: int) -> NotifierBatch:
+        """Fire what is due, then feed the SLA events and acknowledgements read at ``now``."""
+        with self.lock:
+            return self._process(sla, acks, now)
+
+    def _process(self, sla: Sequence[Record], acks: Sequence[Record], now: int) -> NotifierBatch:
+        batch = NotifierBatch(next_sla=self.next_sla, next_acks=self.next_acks)
+        decided: list[Notification] = list(self.planner.due(now))
+        for record in sla:
+            batch.next_sla = record.offset + 1
+            body = orjson.loads(record.value)
+            headers = dict(record.headers)
+            if TICKET_HEADER in headers:
+                snapshot = orjson.loads(headers[TICKET_HEADER])
+                self.tickets[body["subject"]] = (snapshot["fields"], snapshot["attributes"])
+            out = output_of(body, self.catalog, backfill=BACKFILL_HEADER in headers)
+            fired = self.planner.on_output(out, now)
+            if fired:
+                self.events[body["id"]] = body
+                while len(self.events) > MAX_CAUSES:
+                    del self.events[next(iter(self.events))]
+            decided += fired
+        for record in acks:
+            batch.next_acks = record.offset + 1
+            event = parse_event(record.value)
+            if isinstance(event, Acknowledgement):
+                self.planner.on_ack(event, now)
+                batch.acks.append(
+                    {
+                        "id": event.id,
+                        "subject": event.subject,
+                        "sla": event.sla,
+                        "target": event.target,
+                        "cycle": event.cycle,
+                        "by": event.by,
+                        "note": event.note,
+                        "at": now,
+                    }
+                )
+        for notification in decided:
+            body = notification.body
+            intent = Intent(
+                id=notification.id,
+                escalation=body["escalation"],
+                escalation_id=escalation_id(body),
+                subject=body["subject"],
+                step=notification.step,
+                repeat=notification.repeat,
+                notice=str(body["notice"]),
+                channel=notification.channel,
+                recipient=body.get("recipient"),
+                due_at=notification.time,
+                status="pending" if body["status"] == "pending" else body["status"],
+                record=body,
+                event=self.events.get(str(body["cause"])),
+                error=body.get("error"),
+            )
+            batch.intents.append(intent)
+            if intent.status != "pending":
+                batch.records.append(
+                    OutboxEntry(
+                        intent.id,
+                        self.records_topic,
+                        intent.subject,
+                        notification.to_json().decode(),
+                    )
+                )
+        self.next_sla, self.next_acks = batch.next_sla, batch.next_acks
+        batch.state = {
+            "planner": self.planner.to_record(),
+            "tickets": {k: [f, a] for k, (f, a) in self.tickets.items()},
+            "events": self.events,
+        }
+        return batch
+
+    def is_due(self, now: int) -> bool:
+        """Whether a scheduled step falls due by ``now``."""
+        wakeup = self.planner.next_wakeup()
+        return wakeup is not None and wakeup < now

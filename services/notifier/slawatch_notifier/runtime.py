@@ -1,0 +1,189 @@
+"""The notifier's loop: partitions of ``sla-events`` and ``acks`` claimed, planned, committed.
+
+``sla-events`` and ``acks`` are keyed by subject and have as many partitions, and the
+group uses Kafka's range assignor, so partition *p* of both belongs to one notifier.
+Per batch: fire the steps due at processing time, feed the SLA events and
+acknowledgements read, then write in one transaction (fenced by the partition's
+epoch) the planner's state, both next offsets and the new intents. Senders deliver
+the intents; the relay publishes notification records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from slawatch.bus.base import Record
+from slawatch.clock.catalog import Catalog
+from slawatch.settings import Settings, Topics
+from slawatch.store import common
+from slawatch.store.relay import OutboxRelay
+from slawatch_evaluator.source import Source, TopicPart
+from slawatch_notifier import store
+from slawatch_notifier.metrics import NotifierMetrics
+from slawatch_notifier.partition import NotifierPartition
+
+__all__ = ["Notifier"]
+
+log = structlog.get_logger("slawatch.notifier")
+_DB_ERRORS = (SQLAlchemyError, OSError, ConnectionError, TimeoutError)
+
+
+class Notifier:
+    """One notifier process: the partitions it owns and their planners."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        catalog: Catalog,
+        db: AsyncEngine,
+        source: Source,
+        relay: OutboxRelay,
+        metrics: NotifierMetrics,
+        clock: Callable[[], int],
+        owner: str,
+        sent: asyncio.Event,
+    ) -> None:
+        self.settings, self.catalog, self.db, self.source = settings, catalog, db, source
+        self.relay, self.metrics, self.clock, self.owner = relay, metrics, clock, owner
+        self.sent = sent
+        self.sla_topic = settings.topic(Topics.SLA_EVENTS)
+        self.acks_topic = settings.topic(Topics.ACKS)
+        self.partitions: dict[int, NotifierPartition] = {}
+        self.broken: set[int] = set()
+        self.started = False
+
+    async def _load(self, partition: int) -> NotifierPartition:
+        async with self.db.begin() as conn:
+            sla = await common.claim(conn, self.sla_topic, partition, self.owner)
+            acks = await common.claim(conn, self.acks_topic, partition, self.owner)
+            record = await store.load_state(conn, self.sla_topic, partition)
+        worker = NotifierPartition(
+            sla, acks, self.catalog, record, records_topic=self.settings.topic(Topics.NOTIFICATIONS)
+        )
+        log.info("notifier partition loaded", partition=partition, epoch=sla.epoch)
+        return worker
+
+    async def on_assign(self, parts: list[TopicPart]) -> dict[TopicPart, int]:
+        """Claim partition *p* of both topics together; the offsets to read them from."""
+        offsets: dict[TopicPart, int] = {}
+        for partition in sorted({p for _, p in parts}):
+            try:
+                worker = await self._load(partition)
+            except _DB_ERRORS as exc:
+                log.warning("notifier partition load failed", partition=partition, error=str(exc))
+                self.broken.add(partition)
+                continue
+            self.partitions[partition] = worker
+            self.broken.discard(partition)
+            offsets[(self.sla_topic, partition)] = worker.next_sla
+            offsets[(self.acks_topic, partition)] = worker.next_acks
+        self.metrics.partitions.set(len(self.partitions))
+        return offsets
+
+    async def on_revoke(self, parts: list[TopicPart]) -> None:
+        """Forget revoked partitions (all they did is committed)."""
+        for _, partition in parts:
+            self.partitions.pop(partition, None)
+            self.broken.discard(partition)
+        self.metrics.partitions.set(len(self.partitions))
+
+    async def _recover(self, partition: int) -> None:
+        try:
+            worker = await self._load(partition)
+        except _DB_ERRORS:
+            return
+        self.partitions[partition] = worker
+        self.source.seek((self.sla_topic, partition), worker.next_sla)
+        self.source.seek((self.acks_topic, partition), worker.next_acks)
+        self.broken.discard(partition)
+
+    async def _step(
+        self, worker: NotifierPartition, sla: Sequence[Record], acks: Sequence[Record], now: int
+    ) -> None:
+        batch = await asyncio.to_thread(worker.process, sla, acks, now)
+        claims = [(worker.sla_claim, batch.next_sla), (worker.acks_claim, batch.next_acks)]
+        try:
+            async with self.db.begin() as conn:
+                await store.commit(
+                    conn, claims, batch.state, batch.intents, batch.acks, batch.records
+                )
+        except common.Fenced:
+            self.metrics.fenced.inc()
+            self.partitions.pop(worker.partition, None)
+            return
+        except _DB_ERRORS as exc:
+            self.metrics.store_errors.inc()
+            self.partitions.pop(worker.partition, None)
+            self.broken.add(worker.partition)
+            log.warning(
+                "notifier commit failed; reloading", partition=worker.partition, error=str(exc)
+            )
+            return
+        if batch.acks:
+            self.metrics.acks.inc(len(batch.acks))
+        if batch.intents:
+            self.sent.set()
+        if batch.records:
+            self.relay.wake()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume and plan until ``stop``."""
+        await self.source.start(self.on_assign, self.on_revoke)
+        self.started = True
+        last_gauges = 0.0
+        try:
+            while not stop.is_set():
+                batches = await self.source.poll(0.2, self.settings.batch_max_records)
+                self.metrics.last_poll.set(time.time())
+                now = self.clock()
+                recovering = set(self.broken)
+                for partition in recovering:
+                    await self._recover(partition)
+                for partition, worker in list(self.partitions.items()):
+                    if partition in recovering:
+                        continue
+                    sla = [
+                        r
+                        for r in batches.get((self.sla_topic, partition), ())
+                        if r.offset >= worker.next_sla
+                    ]
+                    acks = [
+                        r
+                        for r in batches.get((self.acks_topic, partition), ())
+                        if r.offset >= worker.next_acks
+                    ]
+                    if sla or acks or worker.is_due(now):
+                        await self._step(worker, sla, acks, now)
+                if time.monotonic() - last_gauges > 2.0:
+                    await self._gauges(now)
+                    last_gauges = time.monotonic()
+        finally:
+            await self.source.stop()
+
+    async def _gauges(self, now: int) -> None:
+        self.metrics.running.set(sum(len(w.planner.running()) for w in self.partitions.values()))
+        try:
+            async with self.db.connect() as conn:
+                overdue = await store.overdue(conn, now - 60_000_000)
+        except _DB_ERRORS:
+            return
+        self.metrics.steps_overdue.set(overdue)
+
+    def ready(self) -> tuple[bool, dict[str, object]]:
+        """Whether this notifier makes progress."""
+        stalled = time.monotonic() - self.source.last_poll > self.settings.stall_after / 1e6
+        detail: dict[str, object] = {
+            "started": self.started,
+            "partitions": sorted(self.partitions),
+            "broken_partitions": sorted(self.broken),
+            "consumer_stalled": stalled,
+            "outbox_relay_ok": self.relay.healthy,
+        }
+        return self.started and not stalled and not self.broken and self.relay.healthy, detail

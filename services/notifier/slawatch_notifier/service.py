@@ -1,0 +1,118 @@
+"""``slawatch serve notifier``: wires settings, store, Kafka, channels and the HTTP API.
+
+Channels are built from the newest definitions version; an unset ``${VAR}`` in one is
+a configuration error and the notifier refuses to start (``definitions.md``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import structlog
+import uvicorn
+
+from slawatch.bus.kafka import KafkaPublisher
+from slawatch.clock.catalog import Catalog
+from slawatch.observability import new_registry
+from slawatch.settings import Settings, Topics
+from slawatch.store import common
+from slawatch.store.relay import OutboxRelay
+from slawatch_evaluator.service import (
+    check_schema,
+    load_definitions_versions,
+    owner_name,
+    wall_clock,
+)
+from slawatch_evaluator.source import KafkaSource
+from slawatch_notifier.api import create_app
+from slawatch_notifier.channels import build_channels
+from slawatch_notifier.metrics import NotifierMetrics
+from slawatch_notifier.runtime import Notifier
+from slawatch_notifier.sender import Sender
+from slawatch_notifier.store import LOG_SOURCE
+
+__all__ = ["serve"]
+
+log = structlog.get_logger("slawatch.notifier")
+
+
+async def serve(settings: Settings) -> None:
+    """Run the notifier until SIGTERM or SIGINT."""
+    versions = load_definitions_versions(settings)
+    catalog = Catalog(versions)
+    channels = build_channels(catalog.latest.definitions.channels, os.environ, settings=settings)
+    db = common.create_engine(settings.database_url)
+    await check_schema(db)
+    registry = new_registry("notifier")
+    metrics = NotifierMetrics(registry)
+    owner = owner_name(settings)
+    publisher = KafkaPublisher.from_settings(settings, client_id=f"slawatch-notifier-{owner}")
+    await publisher.start()
+    relay = OutboxRelay(
+        db,
+        publisher,
+        lambda: [LOG_SOURCE],
+        published=metrics.published.inc,
+        failed=metrics.publish_errors.inc,
+        backlog=metrics.outbox_pending.set,
+    )
+    source = KafkaSource(
+        settings.kafka_bootstrap,
+        [settings.topic(Topics.SLA_EVENTS), settings.topic(Topics.ACKS)],
+        settings.group("notifier"),
+        client_id=f"slawatch-notifier-{owner}",
+        co_partitioned=True,
+    )
+    due = asyncio.Event()
+    notifier = Notifier(
+        settings=settings,
+        catalog=catalog,
+        db=db,
+        source=source,
+        relay=relay,
+        metrics=metrics,
+        clock=wall_clock,
+        owner=owner,
+        sent=due,
+    )
+    senders = [
+        Sender(
+            db=db,
+            channels=channels,
+            settings=settings,
+            metrics=metrics,
+            clock=wall_clock,
+            owner=owner,
+            wake=due,
+            finished=relay.wake,
+        )
+        for _ in range(settings.notify_senders)
+    ]
+    app = create_app(notifier, db, publisher, settings, registry, wall_clock)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, lifespan="off")
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [
+        asyncio.create_task(server.serve(), name="http"),
+        asyncio.create_task(relay.run(stop), name="relay"),
+        *(asyncio.create_task(s.run(stop), name=f"sender-{n}") for n, s in enumerate(senders)),
+    ]
+    log.info("notifier started", owner=owner, port=settings.port, channels=sorted(channels))
+    try:
+        await notifier.run(stop)
+    finally:
+        stop.set()
+        server.should_exit = True
+        relay.wake()
+        due.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for channel in channels.values():
+            await channel.close()
+        await publisher.stop()
+        await db.dispose()
