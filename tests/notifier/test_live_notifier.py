@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 
@@ -219,3 +220,43 @@ async def test_smtp_down_then_up_delivers_late_once(tmp_path: Path) -> None:
             assert any(r["attempts"] > 1 for r in email_rows)
             got = received(smtp, hook)
             assert all(got[r["id"]] == 1 for r in email_rows)
+
+
+async def test_acknowledging_through_the_api_stops_the_chain(tmp_path: Path) -> None:
+    slow = DEFINITIONS.replace("after: 2s", "after: 8s")
+    with SmtpServer() as smtp, WebhookServer() as hook:
+        async with pipeline(tmp_path, slow) as line:
+            services = await start(line, smtp, hook)
+            notifier = services[-1]
+            two = [
+                {"id": f"c-{n}", "type": "ticket.created", "time": "2026-03-02T09:00:00Z",
+                 "source": "t", "ticket": {"id": f"A-{n}", "status": "open",
+                                           "customer_tier": "gold", "assignee": "ann"}}
+                for n in (1, 2)
+            ]  # fmt: skip
+            await line.produce(Topics.TICKETS, raw(two))
+            await line.wait_evaluated()
+            base = f"http://127.0.0.1:{notifier.port}"
+            async with httpx.AsyncClient(timeout=10) as client:
+                running: list[dict[str, Any]] = []
+                for _ in range(60):
+                    running = (await client.get(f"{base}/v1/escalations")).json()["escalations"]
+                    if len(running) == 2 and all(e["due"] for e in running):
+                        break
+                    await asyncio.sleep(0.25)
+                assert sorted(e["subject"] for e in running) == ["ticket:A-1", "ticket:A-2"]
+                first = next(e for e in running if e["subject"] == "ticket:A-1")
+                assert [d["step"] for d in first["due"]] == [3]
+                assert {n["recipient"] for n in first["notifications"]} >= {"ann@example.com"}
+                answer = await client.post(f"{base}/v1/escalations/{first['id']}/ack",
+                                           json={"by": "person:lead", "note": "on it"})  # fmt: skip
+                assert answer.status_code == 202
+            await asyncio.sleep(12)
+            rows = await line.query("SELECT subject, step, status FROM notification_log")
+            steps = {(r["subject"], r["step"]) for r in rows}
+            assert ("ticket:A-2", 3) in steps
+            assert ("ticket:A-1", 3) not in steps
+            acks = await line.query("SELECT subject, by, note FROM acknowledgements")
+            assert [(a["subject"], a["by"], a["note"]) for a in acks] == [
+                ("ticket:A-1", "person:lead", "on it")
+            ]

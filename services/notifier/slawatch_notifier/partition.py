@@ -68,6 +68,7 @@ class NotifierBatch:
     records: list[OutboxEntry] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
+    ack_latencies: list[float] = field(default_factory=list)
     next_sla: int = 0
     next_acks: int = 0
 
@@ -136,7 +137,12 @@ class NotifierPartition:
             batch.next_acks = record.offset + 1
             event = parse_event(record.value)
             if isinstance(event, Acknowledgement):
+                before = {escalation_id(v.to_dict()): v.started for v in self.planner.running()}
                 self.planner.on_ack(event, now)
+                after = {escalation_id(v.to_dict()) for v in self.planner.running()}
+                batch.ack_latencies += [
+                    (now - started) / 1e6 for ident, started in before.items() if ident not in after
+                ]
                 batch.acks.append(
                     {
                         "id": event.id,

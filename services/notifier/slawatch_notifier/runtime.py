@@ -128,6 +128,8 @@ class Notifier:
             return
         if batch.acks:
             self.metrics.acks.inc(len(batch.acks))
+        for latency in batch.ack_latencies:
+            self.metrics.time_to_ack.observe(latency)
         if batch.intents:
             self.sent.set()
         if batch.records:
