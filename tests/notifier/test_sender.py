@@ -1,0 +1,129 @@
+"""The sender on a real SMTP server and a SQLite log: sent, retried, failed, rate-limited."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import orjson
+from prometheus_client import CollectorRegistry
+
+from slawatch.definitions.model import Channel as ChannelDefinition
+from slawatch.settings import Settings
+from slawatch.store import upgrade
+from slawatch.store.common import create_engine
+from slawatch.store.schema import notification_log, outbox
+from slawatch_notifier import store
+from slawatch_notifier.channels import build_channels
+from slawatch_notifier.metrics import NotifierMetrics
+from slawatch_notifier.sender import Sender
+from tests.support.receivers import SmtpServer
+
+NOW = 1_780_000_000_000_000
+
+
+def intent(n: int, recipient: str = "lead@example.com", channel: str = "email") -> store.Intent:
+    record: dict[str, Any] = {
+        "id": f"n-{n}", "type": "notification", "time": "2026-06-01T00:00:00Z",
+        "escalation": "chain", "step": 1, "repeat": n, "notice": "step", "channel": channel,
+        "recipient": recipient, "cause": "c-1", "subject": "ticket:T-1", "sla": "gold",
+        "target": "first_response", "cycle": 1, "status": "pending",
+    }  # fmt: skip
+    return store.Intent(f"n-{n}", "chain", "ticket:T-1/gold/first_response/1", "ticket:T-1", 1, n,
+                        "step", channel, recipient, NOW, "pending", record, None)  # fmt: skip
+
+
+async def sender_for(tmp_path: Path, smtp_port: int, **settings: Any) -> Sender:
+    url = f"sqlite+aiosqlite:///{tmp_path}/log.db"
+    upgrade(url)
+    config = Settings(database_url=url, notify_attempts=3, **settings)
+    definitions = {
+        "email": ChannelDefinition("email", "smtp", (("host", "127.0.0.1"), ("port", smtp_port),
+                                                     ("starttls", False),
+                                                     ("from", "slawatch@example.com")))
+    }  # fmt: skip
+    channels = build_channels(definitions, {}, settings=config)
+    return Sender(db=create_engine(url), channels=channels, settings=config,
+                  metrics=NotifierMetrics(CollectorRegistry()), clock=lambda: NOW,
+                  owner="test", wake=asyncio.Event())  # fmt: skip
+
+
+async def log(sender: Sender, intents: list[store.Intent]) -> None:
+    async with sender.db.begin() as conn:
+        await conn.execute(
+            notification_log.insert(),
+            [
+                {"id": i.id, "escalation": i.escalation, "escalation_id": i.escalation_id,
+                 "subject": i.subject, "step": i.step, "repeat": i.repeat, "notice": i.notice,
+                 "channel": i.channel, "recipient": i.recipient, "due_at": i.due_at,
+                 "status": "pending", "attempts": 0, "next_attempt_at": i.due_at,
+                 "record": i.record}
+                for i in intents
+            ],
+        )  # fmt: skip
+
+
+async def statuses(sender: Sender) -> dict[str, tuple[str, int, str | None]]:
+    async with sender.db.connect() as conn:
+        rows = await conn.execute(notification_log.select())
+        return {r.id: (r.status, r.attempts, r.error) for r in rows}
+
+
+async def drain(sender: Sender) -> None:
+    while await sender.send_one():
+        pass
+
+
+async def test_sent_once_with_a_deterministic_message_id(tmp_path: Path) -> None:
+    with SmtpServer() as smtp:
+        sender = await sender_for(tmp_path, smtp.port)
+        await log(sender, [intent(1)])
+        await drain(sender)
+        await drain(sender)
+        assert await statuses(sender) == {"n-1": ("sent", 1, None)}
+        assert smtp.box.message_ids() == ["<n-1@example.com>"]
+        await sender.db.dispose()
+
+
+async def test_refused_sends_are_retried_then_fail_with_the_error(tmp_path: Path) -> None:
+    with SmtpServer() as smtp:
+        smtp.box.refuse = True
+        sender = await sender_for(tmp_path, smtp.port)
+        await log(sender, [intent(1)])
+        for attempt in range(1, 4):
+            sender.clock = lambda attempt=attempt: NOW + attempt * 10**9  # type: ignore[misc]
+            await drain(sender)
+        status, attempts, error = (await statuses(sender))["n-1"]
+        assert (status, attempts) == ("failed", 3)
+        assert error
+        assert smtp.box.message_ids() == []
+        await sender.db.dispose()
+
+
+async def test_excess_notifications_to_one_recipient_are_suppressed(tmp_path: Path) -> None:
+    with SmtpServer() as smtp:
+        sender = await sender_for(tmp_path, smtp.port, notify_rate_limit=2)
+        await log(sender, [intent(n) for n in range(4)] + [intent(9, "other@example.com")])
+        await drain(sender)
+        result = await statuses(sender)
+        assert sorted(s for s, _, _ in result.values()) == [
+            "sent", "sent", "sent", "suppressed", "suppressed"
+        ]  # fmt: skip
+        assert result["n-9"][0] == "sent"
+        assert {e for s, _, e in result.values() if s == "suppressed"} == {"rate_limited"}
+        async with sender.db.connect() as conn:
+            records = [orjson.loads(r.payload) for r in await conn.execute(outbox.select())]
+        suppressed = [r for r in records if r["status"] == "suppressed"]
+        assert len(suppressed) == 2 and all(r["reason"] == "rate_limited" for r in suppressed)
+        await sender.db.dispose()
+
+
+async def test_a_channel_missing_from_the_definitions_fails_at_once(tmp_path: Path) -> None:
+    with SmtpServer() as smtp:
+        sender = await sender_for(tmp_path, smtp.port)
+        await log(sender, [intent(1, channel="pager")])
+        await drain(sender)
+        status, _, error = (await statuses(sender))["n-1"]
+        assert status == "failed" and error is not None and "pager" in error
+        await sender.db.dispose()
