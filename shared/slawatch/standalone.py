@@ -33,6 +33,7 @@ from slawatch.replay.table import clock_name, describe
 from slawatch.replay.versions import load_versions
 from slawatch.settings import Settings, Topics
 from slawatch.store import upgrade
+from slawatch.store.versions import accept_and_load
 from slawatch.timeutil import format_time, parse_time
 
 __all__ = ["run_standalone"]
@@ -166,12 +167,14 @@ async def run_standalone(
     from slawatch_ingest.api import create_app
     from slawatch_ingest.dedup import DuplicateFilter
 
-    versions = load_versions([str(definitions)])
+    load_versions([str(definitions)])
     if settings.database_url.startswith("sqlite+aiosqlite:///"):
         Path(settings.database_url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(
             parents=True, exist_ok=True
         )
     upgrade(settings.database_url)
+    db = store.create_engine(settings.database_url)
+    versions = await accept_and_load(db, definitions.read_text(encoding="utf-8"), clock())
     bus = MemoryBus(partitions=1)
     for name in (Topics.CANONICAL, Topics.SLA_EVENTS, Topics.ACKS, Topics.DEADLETTER,
                  Topics.NOTIFICATIONS):  # fmt: skip
@@ -179,7 +182,6 @@ async def run_standalone(
     registry = new_registry("standalone")
     metrics = EvaluatorMetrics(registry)
     metrics.declare(versions)
-    db = store.create_engine(settings.database_url)
     evaluator = Evaluator(
         settings=settings,
         versions=versions,

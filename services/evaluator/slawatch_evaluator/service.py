@@ -19,11 +19,12 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slawatch.bus.kafka import KafkaPublisher
+from slawatch.definitions import DefinitionsError
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.errors import ConfigurationError
-from slawatch.replay.versions import load_versions
 from slawatch.settings import Settings, Topics
 from slawatch.store import current_revision, head_revision
+from slawatch.store.versions import accept_and_load
 from slawatch.timeutil import from_datetime
 from slawatch_evaluator import store
 from slawatch_evaluator.api import create_app
@@ -41,11 +42,20 @@ def wall_clock() -> int:
     return from_datetime(datetime.now(UTC))
 
 
-def load_definitions_versions(settings: Settings) -> list[DefinitionsVersion]:
-    """The document of ``SLAWATCH_DEFINITIONS`` as version 1, in force from the start."""
+async def load_definitions_versions(
+    settings: Settings, db: AsyncEngine
+) -> list[DefinitionsVersion]:
+    """Every definitions version: the stored ones, plus ``SLAWATCH_DEFINITIONS`` if it changed."""
     if settings.definitions is None:
         raise ConfigurationError("set SLAWATCH_DEFINITIONS to the path of the definitions document")
-    return load_versions([str(settings.definitions)])
+    try:
+        document = settings.definitions.read_text(encoding="utf-8")
+        return await accept_and_load(db, document, wall_clock())
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {settings.definitions}: {exc}") from None
+    except DefinitionsError as exc:
+        problems = "; ".join(f"{p.path}: {p.message}" for p in exc.problems)
+        raise ConfigurationError(f"{settings.definitions} is invalid: {problems}") from None
 
 
 def owner_name(settings: Settings) -> str:
@@ -65,9 +75,9 @@ async def check_schema(db: AsyncEngine) -> None:
 
 async def serve(settings: Settings) -> None:
     """Run the evaluator until SIGTERM or SIGINT."""
-    versions = load_definitions_versions(settings)
     db = store.create_engine(settings.database_url)
     await check_schema(db)
+    versions = await load_definitions_versions(settings, db)
     registry = CollectorRegistry()
     metrics = EvaluatorMetrics(registry)
     metrics.declare(versions)

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 
 from slawatch.bus.base import Record
 from slawatch.bus.memory import MemoryBus
@@ -72,7 +74,11 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class KafkaSource:
-    """A consumer group over the canonical topic, offsets kept by the caller."""
+    """A consumer group, offsets kept by the caller.
+
+    ``co_partitioned`` uses the range assignor, so partition *p* of every topic goes to
+    the same member (the notifier reads ``sla-events`` and ``acks`` that way).
+    """
 
     def __init__(
         self,
@@ -84,9 +90,12 @@ class KafkaSource:
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 1_000,
         max_poll_interval_ms: int = 300_000,
+        co_partitioned: bool = False,
     ) -> None:
         self.topics = topics
+        strategy = (RangePartitionAssignor,) if co_partitioned else (RoundRobinPartitionAssignor,)
         self.consumer = AIOKafkaConsumer(
+            partition_assignment_strategy=strategy,
             bootstrap_servers=bootstrap,
             group_id=group,
             client_id=client_id,

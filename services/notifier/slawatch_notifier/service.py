@@ -40,11 +40,11 @@ log = structlog.get_logger("slawatch.notifier")
 
 async def serve(settings: Settings) -> None:
     """Run the notifier until SIGTERM or SIGINT."""
-    versions = load_definitions_versions(settings)
-    catalog = Catalog(versions)
-    channels = build_channels(catalog.latest.definitions.channels, os.environ, settings=settings)
     db = common.create_engine(settings.database_url)
     await check_schema(db)
+    versions = await load_definitions_versions(settings, db)
+    catalog = Catalog(versions)
+    channels = build_channels(catalog.latest.definitions.channels, os.environ, settings=settings)
     registry = new_registry("notifier")
     metrics = NotifierMetrics(registry)
     owner = owner_name(settings)

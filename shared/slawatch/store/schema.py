@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 __all__ = [
     "acknowledgements",
+    "definitions_versions",
     "escalation_state",
     "metadata",
     "notification_log",
@@ -121,4 +122,16 @@ acknowledgements = sa.Table(
     sa.Column("by", sa.String(512), nullable=False),
     sa.Column("note", sa.Text, nullable=True),
     sa.Column("at", sa.BigInteger, nullable=False),
+)
+
+definitions_versions = sa.Table(
+    "definitions_versions",
+    metadata,
+    sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("effective_from", sa.BigInteger, nullable=True),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column(
+        "accepted_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
 )

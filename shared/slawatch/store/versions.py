@@ -1,0 +1,60 @@
+"""Definitions versions kept in the database, so a changed document becomes a new version.
+
+A service starts with the document at ``SLAWATCH_DEFINITIONS``. If it differs from the
+newest stored version, it is stored as the next version, in force from the moment it
+is accepted (rule 18: ``effective_from`` may not be earlier than the submission).
+Every stored version is loaded, so clocks and escalations keep running under the
+version they started with (a frozen chain stays frozen across restarts and edits).
+The first version is in force from the start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from slawatch.definitions import load_definitions
+from slawatch.definitions.model import DefinitionsVersion
+from slawatch.store.schema import definitions_versions
+
+__all__ = ["accept_and_load"]
+
+
+async def accept_and_load(db: AsyncEngine, document: str, now: int) -> list[DefinitionsVersion]:
+    """Store ``document`` as a new version if it changed; return every version, numbered."""
+    digest = hashlib.sha256(document.encode()).hexdigest()
+    load_definitions(document)
+    for _ in range(5):
+        try:
+            async with db.begin() as conn:
+                rows = (
+                    await conn.execute(
+                        sa.select(definitions_versions).order_by(definitions_versions.c.number)
+                    )
+                ).all()
+                if rows and rows[-1].digest == digest:
+                    break
+                number = rows[-1].number + 1 if rows else 1
+                await conn.execute(
+                    definitions_versions.insert().values(
+                        number=number,
+                        effective_from=None if number == 1 else now,
+                        digest=digest,
+                        document=document,
+                    )
+                )
+            break
+        except IntegrityError:
+            continue
+    async with db.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(definitions_versions).order_by(definitions_versions.c.number)
+            )
+        ).all()
+    return [
+        DefinitionsVersion(r.number, r.effective_from, load_definitions(r.document)) for r in rows
+    ]
