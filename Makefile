@@ -39,9 +39,7 @@ chaos: install
 	SLAWATCH_CHAOS_KILLS=50 deploy/run-tests.sh tests/pipeline tests/notifier -k "killed"
 
 bench: install
-	$(BIN)/python bench/replay_bench.py
-	$(BIN)/python bench/calendar_bench.py
-	$(BIN)/python bench/events_bench.py
+	deploy/run-bench.sh
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

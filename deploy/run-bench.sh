@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, the pipeline one on the real Kafka and PostgreSQL (started
+# here and stopped again). Figures are printed; docs/benchmarks.md records them.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+py=.venv/bin/python
+echo "== replay (tickets)"; $py bench/replay_bench.py
+echo "== replay (uptime)"; $py bench/uptime_replay_bench.py
+echo "== availability fold"; $py bench/availability_bench.py
+echo "== calendars"; $py bench/calendar_bench.py
+echo "== event parsing"; $py bench/events_bench.py
+cleanup() {
+  deploy/kafka/stop.sh >/dev/null 2>&1 || true
+  deploy/postgres/stop.sh >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+deploy/kafka/start.sh
+deploy/postgres/start.sh
+eval "$(deploy/env.sh)"
+echo "== pipeline (Kafka + PostgreSQL)"; $py bench/pipeline_bench.py
