@@ -84,15 +84,21 @@ class Settings(BaseSettings):
     http_max_body_bytes: int = Field(default=16 * 1_048_576, gt=0)
     """The largest ``POST /v1/events`` body; a larger one is answered 413."""
     http_max_events: int = Field(default=10_000, gt=0)
+    """The most events in one ``POST /v1/events``; more is answered 413."""
     notify_attempts: int = Field(default=5, ge=1)
+    """Tries per notification (the first included) before it is ``failed``."""
     notify_senders: int = Field(default=4, ge=1)
+    """Concurrent senders per notifier process."""
     notify_rate_limit: int = Field(default=20, ge=1)
+    """Notifications to one recipient per ``notify_rate_window``; more are ``suppressed``."""
     notify_rate_window: Duration = 10 * 60 * SECOND
     public_url: str = "http://127.0.0.1:8080"
+    """Where users reach the API: clock and acknowledgement links are built on it."""
     ack_secret: str = ""
+    """Signs acknowledgement links; without it emails carry none."""
     ack_link_ttl: Duration = 24 * 3600 * SECOND
     templates_dir: Path | None = None
-    """The most events in one ``POST /v1/events``; more is answered 413."""
+    """Your Jinja2 templates, overriding the packaged defaults by name."""
 
     @field_validator("topic_prefix")
     @classmethod

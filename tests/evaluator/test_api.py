@@ -49,6 +49,8 @@ async def test_clocks_of_a_subject_with_all_upcoming_instants(settings: Settings
         assert ready.status_code == 503
         assert ready.json()["checks"]["started"] is False
     ev.health.started = True
+    assert ev.ready()[0] is False
+    ev.source.joined = True  # type: ignore[misc]
     assert ev.ready()[0] is True
     ev.source.last_poll = time.monotonic() - 3600  # type: ignore[misc]
     ok, detail = ev.ready()

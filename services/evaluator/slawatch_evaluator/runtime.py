@@ -109,11 +109,14 @@ class Evaluator:
     async def on_assign(self, parts: list[TopicPart]) -> dict[TopicPart, int]:
         """Claim and load newly assigned partitions; the offsets to read them from."""
         offsets: dict[TopicPart, int] = {}
-        for part in parts:
-            try:
-                worker = await self._load(part)
-            except _DB_ERRORS as exc:
-                log.warning("partition load failed; will retry", partition=part[1], error=str(exc))
+        loaded = await asyncio.gather(*(self._load(part) for part in parts), return_exceptions=True)
+        for part, worker in zip(parts, loaded, strict=True):
+            if isinstance(worker, BaseException):
+                if not isinstance(worker, _DB_ERRORS):
+                    raise worker
+                log.warning(
+                    "partition load failed; will retry", partition=part[1], error=str(worker)
+                )
                 self.health.broken.add(part)
                 continue
             self.workers[part] = worker
@@ -276,6 +279,7 @@ class Evaluator:
         stalled = time.monotonic() - self.source.last_poll > self.settings.stall_after / 1e6
         detail: dict[str, object] = {
             "started": self.health.started,
+            "joined": self.source.joined,
             "partitions": sorted(p for _, p in self.workers),
             "broken_partitions": sorted(p for _, p in self.health.broken),
             "consumer_stalled": stalled,
@@ -284,6 +288,7 @@ class Evaluator:
         }
         ok = (
             self.health.started
+            and self.source.joined
             and not stalled
             and not self.health.broken
             and self.health.last_commit_ok

@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 import uvicorn
@@ -63,6 +64,20 @@ def owner_name(settings: Settings) -> str:
     return settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
 
 
+def kafka_options(settings: Settings) -> dict[str, Any]:
+    """Consumer timeouts from the settings, and static membership with ``SLAWATCH_INSTANCE_ID``.
+
+    A restarted member with the same instance id takes its partitions back at once,
+    instead of waiting for the session of its dead predecessor to time out.
+    """
+    return {
+        "session_timeout_ms": settings.kafka_session_timeout // 1000,
+        "heartbeat_interval_ms": settings.kafka_heartbeat_interval // 1000,
+        "max_poll_interval_ms": settings.kafka_max_poll_interval // 1000,
+        "instance_id": settings.instance_id,
+    }
+
+
 async def check_schema(db: AsyncEngine) -> None:
     """Refuse a database that ``slawatch migrate`` has not brought to the newest schema."""
     current = await current_revision(db)
@@ -87,6 +102,7 @@ async def serve(settings: Settings) -> None:
         [settings.topic(Topics.CANONICAL)],
         settings.group("evaluator"),
         client_id=f"slawatch-evaluator-{owner}",
+        **kafka_options(settings),
     )
     publisher = KafkaPublisher.from_settings(settings, client_id=f"slawatch-evaluator-{owner}")
     await publisher.start()

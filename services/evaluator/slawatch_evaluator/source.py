@@ -33,6 +33,8 @@ class Source(Protocol):
     """A partitioned stream of records with externally stored offsets."""
 
     last_poll: float
+    joined: bool
+    """Whether the first assignment (possibly of nothing) has arrived."""
 
     async def start(self, on_assign: OnAssign, on_revoke: OnRevoke) -> None:
         """Join and begin; callbacks are awaited on every (re)assignment."""
@@ -67,6 +69,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         parts = sorted((tp.topic, tp.partition) for tp in assigned)
+        self.source.joined = True
         if parts and self.source.on_assign is not None:
             offsets = await self.source.on_assign(parts)
             for part, offset in offsets.items():
@@ -91,11 +94,13 @@ class KafkaSource:
         heartbeat_interval_ms: int = 1_000,
         max_poll_interval_ms: int = 300_000,
         co_partitioned: bool = False,
+        instance_id: str | None = None,
     ) -> None:
         self.topics = topics
         strategy = (RangePartitionAssignor,) if co_partitioned else (RoundRobinPartitionAssignor,)
         self.consumer = AIOKafkaConsumer(
             partition_assignment_strategy=strategy,
+            group_instance_id=instance_id,
             bootstrap_servers=bootstrap,
             group_id=group,
             client_id=client_id,
@@ -112,6 +117,7 @@ class KafkaSource:
         self.on_assign: OnAssign | None = None
         self.on_revoke: OnRevoke | None = None
         self.last_poll = time.monotonic()
+        self.joined = False
         self._positions: dict[TopicPart, int] = {}
 
     async def start(self, on_assign: OnAssign, on_revoke: OnRevoke) -> None:
@@ -172,10 +178,12 @@ class MemorySource:
         self.topics = topics
         self.positions: dict[TopicPart, int] = {}
         self.last_poll = time.monotonic()
+        self.joined = False
 
     async def start(self, on_assign: OnAssign, on_revoke: OnRevoke) -> None:
         parts = [(t, p) for t in self.topics for p in range(self.bus.partitions(t))]
         offsets = await on_assign(parts)
+        self.joined = True
         for part in parts:
             self.positions[part] = offsets.get(part, 0)
 

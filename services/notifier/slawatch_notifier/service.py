@@ -21,6 +21,7 @@ from slawatch.store import common
 from slawatch.store.relay import OutboxRelay
 from slawatch_evaluator.service import (
     check_schema,
+    kafka_options,
     load_definitions_versions,
     owner_name,
     wall_clock,
@@ -64,6 +65,7 @@ async def serve(settings: Settings) -> None:
         settings.group("notifier"),
         client_id=f"slawatch-notifier-{owner}",
         co_partitioned=True,
+        **kafka_options(settings),
     )
     due = asyncio.Event()
     notifier = Notifier(

@@ -3,6 +3,7 @@
 Rows are taken oldest first, locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) for the
 whole publish, so two relays never publish the same rows at once. A crash between the
 bus's acknowledgement and the mark publishes those rows again, with the same ids.
+Published rows are deleted a few minutes later, so the outbox stays small.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ __all__ = ["OutboxRelay"]
 log = structlog.get_logger("slawatch.outbox")
 
 BATCH = 1000
+PURGE_EVERY = 30.0
+"""Seconds between deletions of published rows."""
+KEEP_PUBLISHED = 300
+"""Seconds a published row is kept (for inspection) before it is deleted."""
 _ERRORS = (SQLAlchemyError, OSError, ConnectionError, TimeoutError, BusError)
 
 
@@ -68,7 +73,7 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set (after a last round)."""
         backoff = 0.1
-        counted = 0.0
+        counted = purged = 0.0
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=0.5)
@@ -82,6 +87,10 @@ class OutboxRelay:
                     async with self.db.connect() as conn:
                         self.backlog(await common.count_pending(conn, self.owned()))
                     counted = time.monotonic()
+                if time.monotonic() - purged > PURGE_EVERY:
+                    async with self.db.begin() as conn:
+                        await common.purge_published(conn, KEEP_PUBLISHED)
+                    purged = time.monotonic()
             except _ERRORS as exc:
                 self.failed()
                 self.healthy = False

@@ -74,7 +74,14 @@ outbox = sa.Table(
         "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
     sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Index("outbox_pending", "source_topic", "source_partition", "seq"),
+    sa.Index(
+        "outbox_pending",
+        "source_topic",
+        "source_partition",
+        "seq",
+        postgresql_where=sa.text("published_at IS NULL"),
+        sqlite_where=sa.text("published_at IS NULL"),
+    ),
 )
 
 escalation_state = sa.Table(

@@ -59,7 +59,13 @@ def upgrade() -> None:
         ),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
     )
-    op.create_index("outbox_pending", "outbox", ["source_topic", "source_partition", "seq"])
+    op.create_index(
+        "outbox_pending",
+        "outbox",
+        ["source_topic", "source_partition", "seq"],
+        postgresql_where=sa.text("published_at IS NULL"),
+        sqlite_where=sa.text("published_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
