@@ -126,6 +126,18 @@ class EvaluatorMetrics:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=registry,
         )
+        self.availability = Gauge(
+            "slawatch_availability_ratio",
+            "Availability so far in the current window of each availability objective.",
+            ["sla", "kind"],
+            registry=registry,
+        )
+        self.budget_remaining = Gauge(
+            "slawatch_error_budget_remaining_ratio",
+            "Share of the current window's error budget not yet consumed (below 0: breached).",
+            ["sla", "kind"],
+            registry=registry,
+        )
         self.last_poll = Gauge(
             "slawatch_evaluator_last_poll_timestamp_seconds",
             "Unix time of the last successful poll of the canonical topic.",

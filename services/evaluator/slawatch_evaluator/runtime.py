@@ -24,6 +24,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from slawatch.availability import ServiceState
 from slawatch.bus.base import Publisher, Record
 from slawatch.clock.cycle import CycleState
 from slawatch.definitions.model import DefinitionsVersion
@@ -230,7 +231,11 @@ class Evaluator:
             for subject in worker.engine.subjects.values():
                 if subject.due is not None and subject.due < limit:
                     overdue += 1
-                for cycle in subject.state.open.values():
+                state = subject.state
+                if isinstance(state, ServiceState):
+                    self._availability(state, now)
+                    continue
+                for cycle in state.open.values():
                     if cycle.state is CycleState.RUNNING:
                         running += 1
                     else:
@@ -240,6 +245,15 @@ class Evaluator:
         self.metrics.timers_overdue.set(overdue)
         for part, lag in self.source.lag().items():
             self.metrics.consumer_lag.labels(partition=str(part[1])).set(lag)
+
+    def _availability(self, state: ServiceState, now: int) -> None:
+        for window in state.windows.values():
+            availability, remaining = window.figures(now)
+            labels = {"sla": window.objective.id, "kind": window.objective.kind.value}
+            if availability is not None:
+                self.metrics.availability.labels(**labels).set(availability)
+            if remaining is not None:
+                self.metrics.budget_remaining.labels(**labels).set(remaining)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume, evaluate and commit until ``stop`` is set."""

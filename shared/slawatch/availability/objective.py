@@ -11,6 +11,7 @@ instant, set its status, then fire what is due there.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable
 from fractions import Fraction
@@ -130,6 +131,26 @@ class ObjectiveWindow:
     def measured_so_far(self) -> int:
         """Measured time from the origin to ``since``, excluded unknown time left out."""
         return self.tally.measured(self.objective.unknown_counts_as)
+
+    def figures(self, now: int) -> tuple[float | None, float | None]:
+        """Availability and error-budget remaining (fractions) at ``now``, for metrics.
+
+        Reads the window without changing it: the status in force is assumed to hold
+        from the last change to ``now``. ``None`` while nothing is measured yet.
+        """
+        tally = copy.copy(self.tally)
+        upto = min(now, self.end)
+        if upto > self.since:
+            amount = self.measured.elapsed(self.since, upto)
+            if amount:
+                tally.add(self.status, amount)
+        o = self.objective
+        measured = tally.measured(o.unknown_counts_as)
+        downtime = tally.downtime(o.degraded_weight, o.unknown_counts_as)
+        availability = None if measured <= 0 else float(1 - downtime / measured)
+        budget = self.share * (self.scheduled - tally.excluded(o.unknown_counts_as))
+        remaining = None if budget <= 0 else float(1 - downtime / budget)
+        return availability, remaining
 
     def left(self) -> int:
         """Measured time still scheduled after ``since``."""
