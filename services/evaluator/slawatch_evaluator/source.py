@@ -69,11 +69,11 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         parts = sorted((tp.topic, tp.partition) for tp in assigned)
-        self.source.joined = True
         if parts and self.source.on_assign is not None:
             offsets = await self.source.on_assign(parts)
             for part, offset in offsets.items():
                 self.source.seek(part, offset)
+        self.source.joined = True
 
 
 class KafkaSource:
