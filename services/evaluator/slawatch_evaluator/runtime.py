@@ -24,7 +24,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slawatch.availability import ServiceState
+from slawatch.availability import ServiceState, rolling_figures
 from slawatch.bus.base import Publisher, Record
 from slawatch.clock.cycle import CycleState
 from slawatch.definitions.model import DefinitionsVersion
@@ -250,6 +250,13 @@ class Evaluator:
         for window in state.windows.values():
             availability, remaining = window.figures(now)
             labels = {"sla": window.objective.id, "kind": window.objective.kind.value}
+            if availability is not None:
+                self.metrics.availability.labels(**labels).set(availability)
+            if remaining is not None:
+                self.metrics.budget_remaining.labels(**labels).set(remaining)
+        for objective_id, (availability, remaining) in rolling_figures(state, now).items():
+            kind = state.rolling[objective_id].objective.kind.value
+            labels = {"sla": objective_id, "kind": kind}
             if availability is not None:
                 self.metrics.availability.labels(**labels).set(availability)
             if remaining is not None:

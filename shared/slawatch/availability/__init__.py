@@ -4,6 +4,7 @@
 :mod:`slawatch.clock.ticket` drives a ticket: events at their times, timers due before
 an instant, outputs as :class:`~slawatch.outputs.Output`. :func:`state_to_record` and
 :func:`state_from_record` turn a state into a JSON-ready record and back.
+:func:`rolling_figures` gives the trailing figures of rolling objectives (rule 20a).
 
 Errors: :class:`RecordError` (a ``ValueError``) for a record that does not fit the
 catalog; :class:`TypeError` for an event that is not an ``uptime.status`` or
@@ -18,6 +19,7 @@ from slawatch.availability.service import (
     fire_before,
     has_open_window,
     next_due,
+    rolling_figures,
 )
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "fire_before",
     "has_open_window",
     "next_due",
+    "rolling_figures",
     "state_from_record",
     "state_to_record",
 ]

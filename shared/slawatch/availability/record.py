@@ -3,7 +3,9 @@
 A record names definitions by version number and objective id, never by object, and
 holds only integers, strings, booleans, ``None``, lists and dicts. Restoring a record
 and continuing gives the same outputs as never having stopped: projections are
-recomputed exactly from the tallies, which give the same instants.
+recomputed exactly from the tallies, which give the same instants. The tallies of
+rolling objectives are under ``rolling`` (left out when there are none, so records of
+services without rolling objectives are as before).
 
 Errors: :class:`RecordError` (a ``ValueError``) when a record names a version or an
 objective the catalog does not have.
@@ -13,10 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from slawatch.availability.budget import Tally
 from slawatch.availability.objective import TARGET, ObjectiveWindow
-from slawatch.availability.service import ServiceState, next_due
+from slawatch.availability.rolling import RollingTally
+from slawatch.availability.service import ServiceState, freshness, next_due
 from slawatch.availability.status import Check, Status
-from slawatch.clock.catalog import Catalog
+from slawatch.clock.catalog import Catalog, VersionView
+from slawatch.definitions.model import Availability, WindowKind
 
 __all__ = ["RecordError", "state_from_record", "state_to_record"]
 
@@ -45,10 +50,20 @@ def _window_to_record(window: ObjectiveWindow) -> dict[str, Any]:
     }
 
 
+def _rolling_to_record(rolling: RollingTally) -> dict[str, Any]:
+    return {
+        "objective": rolling.objective.id,
+        "version": rolling.version.number,
+        "origin": rolling.origin,
+        "since": rolling.since,
+        "buckets": [[i, t.total, t.down, t.degraded, t.unknown] for i, t in rolling.buckets],
+    }
+
+
 def state_to_record(state: ServiceState, catalog: Catalog) -> dict[str, Any]:
     """A service's state as a record."""
     announcements = state.announcements
-    return {
+    record = {
         "service": state.service,
         "started": state.started,
         "checks": [
@@ -65,11 +80,12 @@ def state_to_record(state: ServiceState, catalog: Catalog) -> dict[str, Any]:
         "windows": [_window_to_record(w) for w in state.windows.values()],
         "activation": state.activation,
     }
+    if state.rolling:
+        record["rolling"] = [_rolling_to_record(r) for r in state.rolling.values()]
+    return record
 
 
-def _window_from_record(
-    record: dict[str, Any], state: ServiceState, catalog: Catalog
-) -> ObjectiveWindow:
+def _objective(record: dict[str, Any], catalog: Catalog) -> tuple[VersionView, Availability]:
     try:
         version = catalog.by_number(record["version"])
     except KeyError:
@@ -78,7 +94,23 @@ def _window_from_record(
     found = [o for o in version.definitions.availability if o.id == objective_id]
     if not found:
         raise RecordError(f"version {version.number} has no availability objective {objective_id}")
-    objective = found[0]
+    return version, found[0]
+
+
+def _rolling_from_record(record: dict[str, Any], catalog: Catalog) -> RollingTally:
+    version, objective = _objective(record, catalog)
+    if objective.window is not WindowKind.ROLLING or not objective.rolling:
+        raise RecordError(f"objective {objective.id} of version {version.number} is not rolling")
+    rolling = RollingTally(objective, version, record["origin"])
+    rolling.since = record["since"]
+    rolling.buckets.extend((i, Tally(*counts)) for i, *counts in record["buckets"])
+    return rolling
+
+
+def _window_from_record(
+    record: dict[str, Any], state: ServiceState, catalog: Catalog
+) -> ObjectiveWindow:
+    version, objective = _objective(record, catalog)
     window = ObjectiveWindow(
         objective,
         version,
@@ -114,8 +146,10 @@ def state_from_record(record: dict[str, Any], catalog: Catalog) -> ServiceState:
     state.announcements.past = [(a, b) for a, b in record["past"]]
     windows = [_window_from_record(w, state, catalog) for w in record["windows"]]
     state.windows = {w.objective.id: w for w in sorted(windows, key=lambda w: w.order)}
-    stale = [w.objective.stale_after for w in windows if w.objective.stale_after is not None]
-    state.fresh_for = min(stale) if stale else None
+    for item in record.get("rolling", []):
+        rolling = _rolling_from_record(item, catalog)
+        state.rolling[rolling.objective.id] = rolling
+    freshness(state)
     state.activation = record["activation"]
     next_due(state)
     return state

@@ -12,7 +12,9 @@ functions of their arguments and the state they mutate.
 A service is measured from its first ``uptime.status``; an objective is measured from
 then, or from the instant a later definitions version brings it in. Each window uses
 the version in force at the instant it starts being measured (rule 18). Objectives
-with a rolling window emit no SLA events (rule 20a) and are not folded here.
+with a rolling window emit no SLA events (rule 20a): they keep a bucketed tally in
+``rolling`` (see :mod:`slawatch.availability.rolling`), advanced where the calendar
+windows advance, and :func:`rolling_figures` reads it for the gauges; they add no timers.
 
 Errors: :class:`RuntimeError` if a timer fails to make progress (an internal fault).
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 from slawatch.availability.maintenance import Announcements, clip, planned_spans
 from slawatch.availability.objective import TARGET, ObjectiveWindow
+from slawatch.availability.rolling import RollingTally, advance, sync, trailing_figures
 from slawatch.availability.status import Check, Status, service_status
 from slawatch.availability.windows import window_at, zone
 from slawatch.clock.catalog import Catalog, VersionView
@@ -35,6 +38,7 @@ __all__ = [
     "has_open_window",
     "next_due",
     "objectives_for",
+    "rolling_figures",
 ]
 
 
@@ -46,6 +50,8 @@ class ServiceState:
     ``activation`` is the next instant a definitions version brings in an objective
     that has no open window. ``floor`` is never later than the next timer and is
     ``None`` only when there is none, so most calls return without looking further.
+    ``rolling`` maps the id of each rolling objective in force to its trailing tally,
+    and ``rolling_version`` is the version it was last brought in line with.
     """
 
     __slots__ = (
@@ -55,6 +61,8 @@ class ServiceState:
         "checks",
         "floor",
         "fresh_for",
+        "rolling",
+        "rolling_version",
         "service",
         "started",
         "windows",
@@ -70,6 +78,8 @@ class ServiceState:
         self.activation: int | None = None
         self.fresh_for: int | None = None
         self.floor: int | None = None
+        self.rolling: dict[str, RollingTally] = {}
+        self.rolling_version: VersionView | None = None
 
 
 def objectives_for(version: VersionView, service: str) -> list[Availability]:
@@ -110,8 +120,45 @@ def _open(state: ServiceState, objective: Availability, version: VersionView, t:
 def _windows_changed(state: ServiceState) -> None:
     windows = sorted(state.windows.values(), key=lambda w: w.order)
     state.windows = {w.objective.id: w for w in windows}
-    stale = [w.objective.stale_after for w in windows if w.objective.stale_after is not None]
+    freshness(state)
+
+
+def freshness(state: ServiceState) -> None:
+    """Set ``fresh_for``: the least ``stale_after`` of the open windows and rolling tallies."""
+    objectives = [w.objective for w in state.windows.values()]
+    objectives += [r.objective for r in state.rolling.values()]
+    stale = [o.stale_after for o in objectives if o.stale_after is not None]
     state.fresh_for = min(stale) if stale else None
+
+
+def _roll(state: ServiceState, t: int) -> None:
+    """Advance the rolling tallies to ``t`` under the checks in force until now."""
+    started, catalog = state.started, state.catalog
+    if started is None or catalog is None:
+        return
+    version = catalog.at(t)
+    if not state.rolling and version is state.rolling_version:
+        return
+    checks = list(state.checks.values())
+    announced = state.announcements.spans()
+    for rolling in state.rolling.values():
+        advance(rolling, checks, announced, t)
+    if version is not state.rolling_version:
+        state.rolling_version = version
+        sync(state.rolling, version, state.service, started, checks, announced, t)
+        freshness(state)
+
+
+def rolling_figures(state: ServiceState, now: int) -> dict[str, tuple[float | None, float | None]]:
+    """Availability and error-budget remaining over the trailing span of each rolling objective.
+
+    Keyed by objective id; reads the state without changing it. See
+    :func:`slawatch.availability.rolling.trailing_figures` for the contract and the
+    one-bucket approximation.
+    """
+    checks = list(state.checks.values())
+    announced = state.announcements.spans()
+    return {i: trailing_figures(r, checks, announced, now) for i, r in state.rolling.items()}
 
 
 def _schedule_activation(state: ServiceState, after: int) -> None:
@@ -160,7 +207,9 @@ def _next_window(state: ServiceState, closed: ObjectiveWindow) -> None:
 
 
 def _prune(state: ServiceState, t: int) -> None:
-    state.announcements.prune(min([t, *(w.origin for w in state.windows.values())]))
+    origins = [w.origin for w in state.windows.values()]
+    origins += [r.since for r in state.rolling.values()]
+    state.announcements.prune(min([t, *origins]))
 
 
 def _restatus(state: ServiceState, t: int) -> None:
@@ -195,6 +244,8 @@ def has_open_window(state: ServiceState) -> bool:
 def _step(
     state: ServiceState, subject: str, window: ObjectiveWindow, t: int, outs: list[Output]
 ) -> None:
+    if state.rolling:
+        _roll(state, t)
     window.advance(t)
     status = service_status(state.checks.values(), t, window.objective.stale_after)
     if status is not window.status:
@@ -272,6 +323,7 @@ def _status(state: ServiceState, ev: UptimeStatus, catalog: Catalog) -> None:
     t = ev.time
     state.catalog = catalog
     state.service = ev.service
+    _roll(state, t)
     for window in state.windows.values():
         window.advance(t)
     status = Status(ev.status)
@@ -288,6 +340,7 @@ def _status(state: ServiceState, ev: UptimeStatus, catalog: Catalog) -> None:
             for objective in objectives_for(version, state.service):
                 _open(state, objective, version, t)
         _schedule_activation(state, t)
+        _roll(state, t)
         _prune(state, t)
     else:
         _restatus(state, t)
@@ -297,6 +350,7 @@ def _maintenance(state: ServiceState, ev: MaintenanceWindow, catalog: Catalog) -
     t = ev.time
     state.catalog = catalog
     state.service = ev.service
+    _roll(state, t)
     for window in state.windows.values():
         window.advance(t)
     _restatus(state, t)
