@@ -28,30 +28,17 @@ import structlog
 from slawatch.bus.memory import MemoryBus
 from slawatch.clock.catalog import Catalog
 from slawatch.escalation import Notification, Planner
-from slawatch.outputs import Output, OutputType
 from slawatch.replay.table import clock_name, describe
 from slawatch.replay.versions import load_versions
 from slawatch.settings import Settings, Topics
 from slawatch.store import upgrade
 from slawatch.store.versions import accept_and_load
-from slawatch.timeutil import format_time, parse_time
+from slawatch.timeutil import format_time
+from slawatch_notifier.partition import output_of
 
 __all__ = ["run_standalone"]
 
 log = structlog.get_logger("slawatch.standalone")
-
-
-def _output_of(body: dict[str, Any], catalog: Catalog) -> Output:
-    """An SLA event read back from the bus."""
-    order = catalog.order.get((body["sla"], body["target"]), 0)
-    return Output(
-        OutputType(body["type"]),
-        parse_time(body["time"]),
-        body["subject"],
-        order,
-        int(body.get("cycle") or 0),
-        body,
-    )
 
 
 class ConsoleNotifier:
@@ -91,7 +78,7 @@ class ConsoleNotifier:
                     self.positions[partition] = record.offset + 1
                     body = orjson.loads(record.value)
                     self._print(body)
-                    self._notified(self.planner.on_output(_output_of(body, self.catalog), now))
+                    self._notified(self.planner.on_output(output_of(body, self.catalog), now))
             await self.bus.wait_for(self.topic, dict(self.positions), timeout=0.5)
 
 
