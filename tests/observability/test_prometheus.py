@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -43,7 +44,7 @@ def test_alert_rules_are_valid_and_fire_as_specified() -> None:
     assert "SUCCESS" in unit.stdout
 
 
-async def query(client: httpx.AsyncClient, base: str, expr: str) -> list[dict[str, object]]:
+async def query(client: httpx.AsyncClient, base: str, expr: str) -> list[dict[str, Any]]:
     r = await client.get(f"{base}/api/v1/query", params={"query": expr})
     r.raise_for_status()
     return list(r.json()["data"]["result"])
@@ -86,10 +87,14 @@ async def test_prometheus_scrapes_the_evaluator_and_loads_the_rules(tmp_path: Pa
                 await line.wait_evaluated()
                 outputs = decode(await line.read_all(Topics.SLA_EVENTS))
                 breaches = sum(1 for o in outputs if o["type"] == "sla.breached")
+
+                def value(result: list[dict[str, Any]]) -> float | None:
+                    return float(result[0]["value"][1]) if result else None
+
                 for _ in range(60):
                     found = await query(client, base, "sum(slawatch_sla_breaches_total)")
                     dead = await query(client, base, "sum(slawatch_ingest_deadletters_total)")
-                    if found and dead:
+                    if value(found) == breaches and value(dead) == 1:
                         break
                     await asyncio.sleep(1)
                 assert found and float(found[0]["value"][1]) == breaches  # type: ignore[index]
