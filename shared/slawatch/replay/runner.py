@@ -122,10 +122,15 @@ class Replayer:
             self.stats.outputs += len(items)
             self.emit(items, cause)
 
-    def _advance(self, limit: int, cause: Cause) -> None:
-        """Fire the timers due before ``limit``, feeding each to the planner at its emission."""
+    def _advance(self, limit: int, cause: Cause) -> set[str]:
+        """Fire the timers due before ``limit``, feeding each to the planner at its emission.
+
+        Returns the subjects whose timers fired (whose next event may now be late).
+        """
         step: list[Emitted] = []
         timers = self.engine.due(limit)
+        if not timers and self.planner.next_wakeup() is None:
+            return set()
         timers.sort(key=Output.sort_key)
         for out in timers:
             emission = out.time + self.lateness
@@ -134,6 +139,7 @@ class Replayer:
             step.append(out)
         step += self.planner.due(limit)
         self._step(step, cause)
+        return {out.subject for out in timers}
 
     def feed(self, number: int, raw: bytes) -> None:
         """Read input line ``number``."""
@@ -158,11 +164,12 @@ class Replayer:
             stats.too_late += 1
             self._problem(number, raw, TOO_LATE, "too_late")
             return
-        known: Verdict | None = verdict
+        known: Verdict | None = verdict if verdict is Verdict.APPLIED else None
         if self.now is None or arrival > self.now:
             self.now = arrival
-            self._advance(arrival, Cause(None, None, arrival))
-            known = None
+            touched = self._advance(arrival, Cause(None, None, arrival))
+            if getattr(event, "subject", None) in touched:
+                known = None
         if isinstance(event, Acknowledgement):
             stats.applied += 1
             self.planner.on_ack(event, self.now)
