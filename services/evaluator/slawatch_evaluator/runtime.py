@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slawatch.availability import ServiceState, rolling_figures
@@ -40,7 +39,7 @@ __all__ = ["Evaluator", "Health"]
 
 log = structlog.get_logger("slawatch.evaluator")
 
-_DB_ERRORS = (SQLAlchemyError, OSError, ConnectionError, TimeoutError)
+_DB_ERRORS = store.DB_ERRORS
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slawatch.store.common import (
+    DB_ERRORS,
     Claim,
     Fenced,
     OutboxEntry,
@@ -32,6 +33,7 @@ from slawatch.store.common import (
 from slawatch.store.schema import subjects
 
 __all__ = [
+    "DB_ERRORS",
     "Claim",
     "Fenced",
     "OutboxEntry",

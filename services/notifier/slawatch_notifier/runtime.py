@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Sequence
 
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slawatch.bus.base import Record
@@ -31,7 +30,7 @@ from slawatch_notifier.partition import NotifierPartition
 __all__ = ["Notifier"]
 
 log = structlog.get_logger("slawatch.notifier")
-_DB_ERRORS = (SQLAlchemyError, OSError, ConnectionError, TimeoutError)
+_DB_ERRORS = common.DB_ERRORS
 
 
 class Notifier:

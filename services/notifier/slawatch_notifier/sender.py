@@ -21,11 +21,10 @@ from typing import Any
 
 import orjson
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slawatch.settings import Settings, Topics
-from slawatch.store.common import OutboxEntry
+from slawatch.store.common import DB_ERRORS, OutboxEntry
 from slawatch_notifier import store
 from slawatch_notifier.acklinks import ack_url
 from slawatch_notifier.channels import Channel, ChannelError, RetryPolicy
@@ -35,7 +34,7 @@ from slawatch_notifier.metrics import NotifierMetrics
 __all__ = ["Sender"]
 
 log = structlog.get_logger("slawatch.notifier")
-_DB_ERRORS = (SQLAlchemyError, OSError, ConnectionError)
+_DB_ERRORS = DB_ERRORS
 
 
 class Sender:

@@ -20,11 +20,13 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from slawatch.store.schema import outbox, partitions
 
 __all__ = [
+    "DB_ERRORS",
     "Claim",
     "Fenced",
     "OutboxEntry",
@@ -40,6 +42,15 @@ __all__ = [
     "purge_published",
     "write_outbox",
 ]
+
+
+DB_ERRORS: tuple[type[BaseException], ...] = (
+    SQLAlchemyError,
+    OSError,
+    ConnectionError,
+    TimeoutError,
+)
+"""What a database that is down, restarting or unreachable raises: retry, do not crash."""
 
 
 class StoreError(RuntimeError):

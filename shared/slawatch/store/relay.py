@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slawatch.bus.base import BusError, Message, Publisher
@@ -29,7 +28,7 @@ PURGE_EVERY = 30.0
 """Seconds between deletions of published rows."""
 KEEP_PUBLISHED = 300
 """Seconds a published row is kept (for inspection) before it is deleted."""
-_ERRORS = (SQLAlchemyError, OSError, ConnectionError, TimeoutError, BusError)
+_ERRORS: tuple[type[BaseException], ...] = (*common.DB_ERRORS, BusError)
 
 
 class OutboxRelay:
