@@ -821,7 +821,7 @@ async def phase_sustained(run: Run) -> None:
             await asyncio.sleep(0.1)
         after = await evaluator.metrics()
         outputs = await conn.fetchval("SELECT count(*) FROM outbox")
-        subjects = await conn.fetchval("SELECT count(*) FROM subjects")
+        subjects = await conn.fetchval("SELECT count(*) FROM subject_states")
     finally:
         await conn.close()
         evaluator.stop()
@@ -931,7 +931,7 @@ async def phase_latency_and_recovery(run: Run, *, recover: bool = True) -> None:
         }
         log(f"3: {len(latencies):,} breaches; p99 {run.results['latency']['p99']:.3f} s")
 
-        subjects = int(await conn.fetchval("SELECT count(*) FROM subjects"))
+        subjects = int(await conn.fetchval("SELECT count(*) FROM subject_states"))
         recovery: dict[str, Any] = {"subjects": subjects}
         for how in ("kill -9", "SIGTERM") if recover else ():
             if how == "kill -9":

@@ -19,6 +19,7 @@ import orjson
 
 from slawatch.bus import Record
 from slawatch.clock import Engine, Verdict
+from slawatch.clock.engine import StoredChange
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.events import parse_event, raw_for_report
 from slawatch.events.model import Acknowledgement, Rejection
@@ -50,7 +51,7 @@ class Batch:
     outputs: list[Output] = field(default_factory=list)
     headers: list[tuple[tuple[str, bytes], ...]] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
-    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changes: list[StoredChange] = field(default_factory=list)
     verdicts: Counter[str] = field(default_factory=Counter)
     event_time_lag: float | None = None
 
@@ -76,11 +77,11 @@ class PartitionWorker:
         """(topic, partition)."""
         return self.claim.topic, self.claim.partition
 
-    def load(self, records: Sequence[dict[str, Any]]) -> None:
-        """Restore the subjects of the partition from their stored records."""
+    def load(self, stored: Sequence[tuple[dict[str, Any], list[str]]]) -> None:
+        """Restore the subjects of the partition from their stored records and histories."""
         with self.lock:
-            for record in records:
-                self.engine.import_subject(record)
+            for record, lines in stored:
+                self.engine.import_stored(record, lines)
 
     def is_due(self, now: int) -> bool:
         """Whether a timer fires at processing time ``now``."""
@@ -118,10 +119,13 @@ class PartitionWorker:
                 batch.outputs += result.outputs
                 touched.add(event.subject)
                 batch.event_time_lag = (now - event.time) / 1e6
-        batch.records = {
-            key: engine.export_subject(key) for key in touched if key in engine.subjects
-        }
-        batch.headers = [self._headers(out) for out in batch.outputs]
+        batch.changes = [engine.export_change(key) for key in touched if key in engine.subjects]
+        headers: dict[tuple[str, bool], tuple[tuple[str, bytes], ...]] = {}
+        for out in batch.outputs:
+            found = headers.get((out.subject, out.backfill))
+            if found is None:
+                found = headers[(out.subject, out.backfill)] = self._headers(out)
+            batch.headers.append(found)
         self.next_offset = batch.next_offset
         return batch
 

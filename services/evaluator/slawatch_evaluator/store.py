@@ -1,8 +1,10 @@
 """The evaluator's durable state: its partitions' subjects, offsets and outputs.
 
-:func:`commit` writes a batch (subject records, the next offset to read, the outputs
-for the outbox) in one transaction, only while the caller's claim on the partition is
-current (:mod:`slawatch.store.common` has ownership, fencing and the outbox).
+:func:`commit` writes a batch (subject records, the history lines the batch added,
+the next offset to read, the outputs for the outbox) in one transaction, only while
+the caller's claim on the partition is current (:mod:`slawatch.store.common` has
+ownership, fencing and the outbox). On PostgreSQL the rows go in bulk (``unnest``,
+``COPY``); elsewhere through SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from slawatch.clock.engine import StoredChange
 from slawatch.store.common import (
     DB_ERRORS,
     Claim,
@@ -20,6 +24,7 @@ from slawatch.store.common import (
     OutboxEntry,
     OutboxRow,
     StoreError,
+    asyncpg_of,
     claim,
     count_pending,
     create_engine,
@@ -30,7 +35,7 @@ from slawatch.store.common import (
     purge_published,
     write_outbox,
 )
-from slawatch.store.schema import subjects
+from slawatch.store.schema import subject_history, subject_states
 
 __all__ = [
     "DB_ERRORS",
@@ -39,6 +44,7 @@ __all__ = [
     "OutboxEntry",
     "OutboxRow",
     "StoreError",
+    "Stored",
     "claim",
     "commit",
     "count_pending",
@@ -49,53 +55,128 @@ __all__ = [
     "purge_published",
 ]
 
+Stored = tuple[dict[str, Any], list[str]]
+"""A subject as stored: its record and its history lines in order."""
 
-async def load_subjects(conn: AsyncConnection, topic: str, partition: int) -> list[dict[str, Any]]:
-    """Every subject record of a partition."""
-    result = await conn.execute(
-        sa.select(subjects.c.record).where(
-            subjects.c.topic == topic, subjects.c.partition == partition
-        )
+_UPSERT_STATES = """
+INSERT INTO subject_states (key, topic, partition, state, next_due)
+SELECT k, $1, $2, s, d FROM unnest($3::varchar[], $4::bytea[], $5::bigint[]) AS u(k, s, d)
+ON CONFLICT (key) DO UPDATE SET state = excluded.state, topic = excluded.topic,
+    partition = excluded.partition, next_due = excluded.next_due
+"""
+_DELETE_HISTORY = """
+DELETE FROM subject_history WHERE topic = $1 AND partition = $2 AND key = ANY($3::varchar[])
+"""
+_HISTORY_COLUMNS = ("topic", "partition", "key", "seq", "line")
+
+
+async def load_subjects(conn: AsyncConnection, topic: str, partition: int) -> list[Stored]:
+    """Every subject of a partition with its history."""
+    where_states = (subject_states.c.topic == topic, subject_states.c.partition == partition)
+    where_history = (subject_history.c.topic == topic, subject_history.c.partition == partition)
+    states = await conn.execute(
+        sa.select(subject_states.c.key, subject_states.c.state).where(*where_states)
     )
-    return [row.record for row in result]
+    lines: dict[str, list[str]] = {}
+    history = await conn.execute(
+        sa.select(subject_history.c.key, subject_history.c.line)
+        .where(*where_history)
+        .order_by(subject_history.c.key, subject_history.c.seq)
+    )
+    for key, line in history:
+        found = lines.get(key)
+        if found is None:
+            lines[key] = [line]
+        else:
+            found.append(line)
+    return [(orjson.loads(state), lines.get(key, [])) for key, state in states]
 
 
 async def commit(
     conn: AsyncConnection,
     claimed: Claim,
     next_offset: int,
-    records: dict[str, dict[str, Any]],
+    changes: Sequence[StoredChange],
     outputs: Sequence[OutboxEntry],
 ) -> None:
     """Write one batch if ``claimed`` is still current; raise :class:`Fenced` otherwise.
 
-    ``records`` maps subject keys to their engine records; ``outputs`` go to the
-    outbox. A batch is never written twice: it commits with the offset it consumed
-    up to. Run it inside a transaction (``engine.begin()``); the fence is checked first.
+    ``changes`` are the subjects the batch changed; ``outputs`` go to the outbox. A batch
+    is never written twice: it commits with the offset it consumed up to. Run it inside
+    a transaction (``engine.begin()``); the fence is checked first.
     """
     await fence(conn, claimed, next_offset)
-    if records:
-        rows = [
-            {
-                "key": key,
-                "topic": claimed.topic,
-                "partition": claimed.partition,
-                "record": record,
-                "next_due": record.get("due"),
-            }
-            for key, record in records.items()
-        ]
-        stmt = insert(conn, subjects)
-        await conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["key"],
-                set_={
-                    "record": stmt.excluded.record,
-                    "topic": stmt.excluded.topic,
-                    "partition": stmt.excluded.partition,
-                    "next_due": stmt.excluded.next_due,
-                },
-            ),
-            rows,
-        )
+    if changes:
+        driver = await asyncpg_of(conn)
+        if driver is not None:
+            await _write_bulk(driver, claimed, changes)
+        else:
+            await _write(conn, claimed, changes)
     await write_outbox(conn, (claimed.topic, claimed.partition), outputs)
+
+
+async def _write_bulk(driver: Any, claimed: Claim, changes: Sequence[StoredChange]) -> None:
+    topic, partition = claimed.topic, claimed.partition
+    await driver.execute(
+        _UPSERT_STATES,
+        topic,
+        partition,
+        [c.key for c in changes],
+        [orjson.dumps(c.record) for c in changes],
+        [c.due for c in changes],
+    )
+    rewritten = [c.key for c in changes if c.rewrite]
+    if rewritten:
+        await driver.execute(_DELETE_HISTORY, topic, partition, rewritten)
+    lines = [
+        (topic, partition, c.key, c.start + n, line)
+        for c in changes
+        for n, line in enumerate(c.lines)
+    ]
+    if lines:
+        await driver.copy_records_to_table(
+            "subject_history", columns=_HISTORY_COLUMNS, records=lines
+        )
+
+
+async def _write(conn: AsyncConnection, claimed: Claim, changes: Sequence[StoredChange]) -> None:
+    topic, partition = claimed.topic, claimed.partition
+    rows = [
+        {
+            "key": c.key,
+            "topic": topic,
+            "partition": partition,
+            "state": orjson.dumps(c.record),
+            "next_due": c.due,
+        }
+        for c in changes
+    ]
+    stmt = insert(conn, subject_states)
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "state": stmt.excluded.state,
+                "topic": stmt.excluded.topic,
+                "partition": stmt.excluded.partition,
+                "next_due": stmt.excluded.next_due,
+            },
+        ),
+        rows,
+    )
+    rewritten = [c.key for c in changes if c.rewrite]
+    if rewritten:
+        await conn.execute(
+            subject_history.delete().where(
+                subject_history.c.topic == topic,
+                subject_history.c.partition == partition,
+                subject_history.c.key.in_(rewritten),
+            )
+        )
+    lines = [
+        {"topic": topic, "partition": partition, "key": c.key, "seq": c.start + n, "line": line}
+        for c in changes
+        for n, line in enumerate(c.lines)
+    ]
+    if lines:
+        await conn.execute(subject_history.insert(), lines)

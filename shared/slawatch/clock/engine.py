@@ -39,7 +39,7 @@ from slawatch.events.model import Acknowledgement, InputEvent
 from slawatch.outputs import Output, OutputType, output_id
 from slawatch.timeutil import DAY, format_time
 
-__all__ = ["Applied", "Engine", "Verdict"]
+__all__ = ["Applied", "Engine", "StoredChange", "Verdict"]
 
 DEFAULT_RETENTION = 7 * DAY
 
@@ -121,8 +121,36 @@ class IdSet:
         return ids
 
 
+@dataclass(frozen=True, slots=True)
+class StoredChange:
+    """What a store writes for one changed subject (:meth:`Engine.export_change`).
+
+    ``record`` is the subject without its history; the history changed by ``lines``
+    appended at position ``start``, after deleting the stored history when ``rewrite``.
+    """
+
+    key: str
+    record: dict[str, Any]
+    due: int | None
+    rewrite: bool
+    start: int
+    lines: list[str]
+
+
+def _ids_of(lines: Iterable[str]) -> IdSet:
+    ids = IdSet()
+    for line in lines:
+        event = orjson.loads(line)
+        ids.add((event.get("source"), event["id"]))
+    return ids
+
+
 class Subject:
-    """A subject's state plus what rules 5, 6 and 6a need: history, applied ids, timer mark."""
+    """A subject's state plus what rules 5, 6 and 6a need: history, applied ids, timer mark.
+
+    ``stored`` counts the leading history lines a store already holds (``None``: its
+    stored history must be replaced).
+    """
 
     __slots__ = (
         "base",
@@ -136,6 +164,7 @@ class Subject:
         "kind",
         "last_time",
         "state",
+        "stored",
         "timer_mark",
     )
 
@@ -152,6 +181,7 @@ class Subject:
         self.base: dict[str, Any] | None = None
         self.base_time: int | None = None
         self.closes: list[tuple[int, int]] = []
+        self.stored: int | None = 0
 
     def is_late(self, t: int) -> bool:
         """Rule 6: earlier than an applied event, or not later than an emitted timer output."""
@@ -221,6 +251,7 @@ class Engine:
         ):
             subject.history = None
             subject.ids = None
+            subject.stored = None
 
     def check(self, event: InputEvent, now: int) -> Verdict:
         """Whether ``event`` would be applied at processing time ``now``, without applying it."""
@@ -324,6 +355,7 @@ class Engine:
         subject.base_time = boundary
         subject.history = kept
         subject.ids = ids
+        subject.stored = None
 
     def _base_state(self, subject: Subject) -> Any:
         if subject.base is None:
@@ -375,6 +407,7 @@ class Engine:
         outputs += [o for o in after if o.id not in before_ids]
         subject.state = state
         subject.history = [encode_event(e).decode() for e in new]
+        subject.stored = None
         subject.timer_mark = mark
         subject.last_time = max(times[-1], event.time) if times else event.time
         return outputs
@@ -413,14 +446,10 @@ class Engine:
 
     # --- snapshots -----------------------------------------------------------------
 
-    def export_subject(self, key: str) -> dict[str, Any]:
-        """One subject as a JSON-ready record (for the evaluator's store)."""
-        subject = self.subjects[key]
+    def _record(self, subject: Subject) -> dict[str, Any]:
         return {
-            "key": key,
+            "key": subject.key,
             "state": subject.kind.to_record(subject.state, self.catalog),
-            "history": history_to_record(subject.history),
-            "ids": None if subject.ids is None else subject.ids.to_record(),
             "last_time": subject.last_time,
             "timer_mark": subject.timer_mark,
             "idle_since": subject.idle_since,
@@ -428,16 +457,54 @@ class Engine:
             "base": subject.base,
             "base_time": subject.base_time,
             "closes": [list(c) for c in subject.closes],
+            "kept": subject.history is not None,
         }
+
+    def export_subject(self, key: str) -> dict[str, Any]:
+        """One subject as a JSON-ready record, history and applied ids included (snapshots)."""
+        subject = self.subjects[key]
+        record = self._record(subject)
+        record["history"] = history_to_record(subject.history)
+        record["ids"] = None if subject.ids is None else subject.ids.to_record()
+        return record
+
+    def export_change(self, key: str) -> StoredChange:
+        """What a store must write for one subject since its last export (or import).
+
+        The store keeps the history apart, one line per event, so a commit writes the
+        lines a batch added rather than the whole history again.
+        """
+        subject = self.subjects[key]
+        history = subject.history or []
+        stored = subject.stored
+        start = 0 if stored is None else stored
+        change = StoredChange(
+            key, self._record(subject), subject.due, stored is None, start, history[start:]
+        )
+        subject.stored = len(history)
+        return change
 
     def import_subject(self, record: dict[str, Any]) -> None:
         """Restore one subject from :meth:`export_subject`'s record, replacing any in memory."""
+        history = history_from_record(record["history"])
+        ids = record["ids"]
+        subject = self._restore(record, history, None if ids is None else IdSet.from_record(ids))
+        subject.stored = None
+
+    def import_stored(self, record: dict[str, Any], lines: list[str]) -> None:
+        """Restore one subject from a stored :meth:`export_change` record and its history."""
+        history = lines if record["kept"] else None
+        subject = self._restore(record, history, None if history is None else _ids_of(history))
+        subject.stored = len(lines)
+
+    def _restore(
+        self, record: dict[str, Any], history: list[str] | None, ids: IdSet | None
+    ) -> Subject:
         kind = kind_of_key(record["key"])
         subject = Subject(record["key"], kind)
         subject.state = kind.from_record(record["state"], self.catalog)
-        subject.history = history_from_record(record["history"])
-        ids = record["ids"]
-        subject.ids = None if ids is None else IdSet.from_record(ids)
+        subject.history = history
+        subject.ids = ids
         subject.last_time = record["last_time"]
         subject.timer_mark = record["timer_mark"]
         subject.idle_since = record["idle_since"]
@@ -448,6 +515,7 @@ class Engine:
         subject.due = kind.next_due(subject.state)
         if subject.due is not None:
             heapq.heappush(self._heap, (subject.due, subject.key))
+        return subject
 
     def snapshot(self) -> bytes:
         """The whole engine state as bytes; :meth:`restore` takes them back."""

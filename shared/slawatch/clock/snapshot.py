@@ -10,6 +10,7 @@ catalog does not have, or has an unknown format.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from slawatch.clock.catalog import Catalog
@@ -81,6 +82,7 @@ def cycle_from_record(record: dict[str, Any], catalog: Catalog) -> Cycle:
     return cycle
 
 
+@functools.lru_cache(maxsize=16)
 def _pair_of(catalog: Catalog) -> dict[int, str]:
     return {order: f"{sla}/{target}" for (sla, target), order in catalog.order.items()}
 

@@ -32,10 +32,13 @@ __all__ = [
     "OutboxEntry",
     "OutboxRow",
     "StoreError",
+    "asyncpg_of",
     "claim",
     "count_pending",
     "create_engine",
     "fence",
+    "headers_of",
+    "headers_text",
     "insert",
     "mark_published",
     "pending",
@@ -93,12 +96,16 @@ class OutboxRow:
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
-def _headers_record(headers: tuple[tuple[str, bytes], ...]) -> list[list[str]] | None:
-    return [[name, value.decode()] for name, value in headers] or None
+def headers_text(headers: tuple[tuple[str, bytes], ...]) -> str | None:
+    """Record headers as the outbox stores them: JSON text of ``[name, value]`` pairs."""
+    if not headers:
+        return None
+    return orjson.dumps([[name, value.decode()] for name, value in headers]).decode()
 
 
-def _headers_of(record: list[list[str]] | None) -> tuple[tuple[str, bytes], ...]:
-    return tuple((name, value.encode()) for name, value in record or ())
+def headers_of(text: str | None) -> tuple[tuple[str, bytes], ...]:
+    """Record headers from :func:`headers_text`."""
+    return tuple((name, value.encode()) for name, value in orjson.loads(text)) if text else ()
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -111,6 +118,24 @@ def create_engine(url: str) -> AsyncEngine:
     if url.startswith("postgresql"):
         options["pool_size"] = 5
     return create_async_engine(url, **options)
+
+
+async def asyncpg_of(conn: AsyncConnection, *, begin: bool = False) -> Any | None:
+    """The asyncpg connection under ``conn``, inside its transaction; ``None`` elsewhere.
+
+    The bulk paths (``COPY``, ``unnest``) use it on PostgreSQL. SQLAlchemy begins its
+    transaction at the first statement through ``conn``; with ``begin`` a trivial one is
+    run when none has been, else ``None`` is returned outside a transaction.
+    """
+    if conn.dialect.name != "postgresql":
+        return None
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    if driver is not None and begin and not driver.is_in_transaction() and conn.in_transaction():
+        await conn.execute(sa.text("SELECT 1"))
+    if driver is None or not driver.is_in_transaction():
+        return None
+    return driver
 
 
 def insert(conn: AsyncConnection, table: sa.Table) -> Any:
@@ -161,7 +186,20 @@ async def write_outbox(
     conn: AsyncConnection, source: tuple[str, int], entries: Sequence[OutboxEntry]
 ) -> None:
     """Add outputs to the outbox; an id may appear again (re-emitted after a retraction)."""
-    if entries:
+    if not entries:
+        return
+    driver = await asyncpg_of(conn)
+    if driver is not None:
+        topic, partition = source
+        texts: dict[tuple[tuple[str, bytes], ...], str | None] = {}
+        records = []
+        for e in entries:
+            text = texts.get(e.headers, _MISSING)
+            if text is _MISSING:
+                text = texts[e.headers] = headers_text(e.headers)
+            records.append((e.id, topic, partition, e.topic, e.key, e.payload, text))
+        await driver.copy_records_to_table("outbox", columns=_OUTBOX_COLUMNS, records=records)
+    else:
         await conn.execute(
             outbox.insert(),
             [
@@ -172,11 +210,15 @@ async def write_outbox(
                     "topic": entry.topic,
                     "key": entry.key,
                     "payload": entry.payload,
-                    "headers": _headers_record(entry.headers),
+                    "headers": headers_text(entry.headers),
                 }
                 for entry in entries
             ],
         )
+
+
+_MISSING: Any = object()
+_OUTBOX_COLUMNS = ("id", "source_topic", "source_partition", "topic", "key", "payload", "headers")
 
 
 async def pending(
@@ -185,18 +227,36 @@ async def pending(
     """Unpublished outbox rows of the owned partitions, oldest first, locked for this relay."""
     if not owned:
         return []
-    query = (
-        sa.select(outbox.c.seq, outbox.c.topic, outbox.c.key, outbox.c.payload, outbox.c.headers)
-        .where(outbox.c.published_at.is_(None), _owned(owned))
-        .order_by(outbox.c.seq)
-        .limit(limit)
-    )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return [
-        OutboxRow(r.seq, r.topic, r.key, r.payload, _headers_of(r.headers))
-        for r in await conn.execute(query)
-    ]
+    driver = await asyncpg_of(conn, begin=True)
+    if driver is not None:
+        rows = await driver.fetch(_PENDING, [t for t, _ in owned], [p for _, p in owned], limit)
+    else:
+        query = (
+            sa.select(
+                outbox.c.seq, outbox.c.topic, outbox.c.key, outbox.c.payload, outbox.c.headers
+            )
+            .where(outbox.c.published_at.is_(None), _owned(owned))
+            .order_by(outbox.c.seq)
+            .limit(limit)
+        )
+        rows = list(await conn.execute(query))
+    decoded: dict[str | None, tuple[tuple[str, bytes], ...]] = {}
+    found = []
+    for seq, topic, key, payload, text in rows:
+        headers = decoded.get(text)
+        if headers is None:
+            headers = decoded[text] = headers_of(text)
+        found.append(OutboxRow(seq, topic, key, payload, headers))
+    return found
+
+
+_PENDING = """
+SELECT seq, topic, key, payload, headers FROM outbox
+WHERE published_at IS NULL AND (source_topic, source_partition) IN (
+    SELECT t, p FROM unnest($1::varchar[], $2::int[]) AS owned(t, p))
+ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED
+"""
+_MARK = "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])"
 
 
 def _owned(owned: Sequence[tuple[str, int]]) -> sa.ColumnElement[bool]:
@@ -215,7 +275,12 @@ async def count_pending(conn: AsyncConnection, owned: Sequence[tuple[str, int]])
 
 async def mark_published(conn: AsyncConnection, seqs: Sequence[int]) -> None:
     """Mark outbox rows published."""
-    if seqs:
+    if not seqs:
+        return
+    driver = await asyncpg_of(conn, begin=True)
+    if driver is not None:
+        await driver.execute(_MARK, list(seqs))
+    else:
         await conn.execute(
             outbox.update().where(outbox.c.seq.in_(seqs)).values(published_at=sa.func.now())
         )

@@ -5,7 +5,9 @@ are JSONB on PostgreSQL.
 
 - ``partitions``: per input partition, its owner's fencing ``epoch`` and the next
   offset to read; an owner whose epoch is no longer current may write nothing.
-- ``subjects``: each subject's engine record (``Engine.export_subject``), by partition.
+- ``subject_states``: each subject's engine record without its history
+  (``Engine.export_change``), as orjson bytes, by partition;
+- ``subject_history``: each subject's history, one event line per row, in order.
 - ``outbox``: output events written with the state that produced them, published
   to the bus by a relay and marked then.
 """
@@ -23,7 +25,8 @@ __all__ = [
     "notification_log",
     "outbox",
     "partitions",
-    "subjects",
+    "subject_history",
+    "subject_states",
 ]
 
 metadata = sa.MetaData()
@@ -43,15 +46,25 @@ partitions = sa.Table(
     ),
 )
 
-subjects = sa.Table(
-    "subjects",
+subject_states = sa.Table(
+    "subject_states",
     metadata,
     sa.Column("key", sa.String(512), primary_key=True),
     sa.Column("topic", sa.String(255), nullable=False),
     sa.Column("partition", sa.Integer, nullable=False),
-    sa.Column("record", JSON, nullable=False),
+    sa.Column("state", sa.LargeBinary, nullable=False),
     sa.Column("next_due", sa.BigInteger, nullable=True),
-    sa.Index("subjects_by_partition", "topic", "partition"),
+    sa.Index("subject_states_by_partition", "topic", "partition"),
+)
+
+subject_history = sa.Table(
+    "subject_history",
+    metadata,
+    sa.Column("topic", sa.String(255), primary_key=True),
+    sa.Column("partition", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(512), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("line", sa.Text, nullable=False),
 )
 
 outbox = sa.Table(
@@ -69,7 +82,7 @@ outbox = sa.Table(
     sa.Column("topic", sa.String(255), nullable=False),
     sa.Column("key", sa.String(512), nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
-    sa.Column("headers", JSON, nullable=True),
+    sa.Column("headers", sa.Text, nullable=True),
     sa.Column(
         "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
