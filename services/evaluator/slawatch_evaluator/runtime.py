@@ -2,7 +2,8 @@
 
 Per batch and partition the order is: fire the timers due at processing time,
 apply the records, then write in one transaction the changed subjects, the next
-offset and the outputs (the outbox), fenced by the partition's epoch. A relay
+offset and the outputs (the outbox), fenced by the partition's epoch. Partitions
+step concurrently: one's engine runs while another's commit waits on the database. A relay
 publishes committed outputs with an idempotent producer and marks them. A crash
 anywhere loses nothing: on restart the partition is loaded from its last commit
 and the records after it are read again (outputs already committed are skipped by
@@ -191,7 +192,7 @@ class Evaluator:
         try:
             async with self.db.begin() as conn:
                 await store.commit(
-                    conn, worker.claim, batch.next_offset, batch.records, self._outbox(batch)
+                    conn, worker.claim, batch.next_offset, batch.changes, self._outbox(batch)
                 )
         except store.Fenced as exc:
             self.metrics.fenced.inc()
@@ -277,12 +278,14 @@ class Evaluator:
                 recovered = set(self.health.broken)
                 for part in recovered:
                     await self._recover(part)
+                steps = []
                 for part, worker in list(self.workers.items()):
                     if part in recovered:
                         continue
                     records = [r for r in batches.get(part, ()) if r.offset >= worker.next_offset]
                     if records or worker.is_due(now):
-                        await self._step(worker, records, now)
+                        steps.append(self._step(worker, records, now))
+                await asyncio.gather(*steps)
                 if time.monotonic() - last_gauges > 1.0:
                     self._gauges(now)
                     last_gauges = time.monotonic()

@@ -23,7 +23,7 @@ __all__ = ["OutboxRelay"]
 
 log = structlog.get_logger("slawatch.outbox")
 
-BATCH = 1000
+BATCH = 5000
 PURGE_EVERY = 30.0
 """Seconds between deletions of published rows."""
 KEEP_PUBLISHED = 300
@@ -70,13 +70,14 @@ class OutboxRelay:
         return len(rows)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Relay until ``stop`` is set (after a last round)."""
+        """Relay until ``stop`` is set, then once more for rows committed meanwhile."""
         backoff = 0.1
         counted = purged = 0.0
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=0.5)
             self._wake.clear()
+            last_round = stop.is_set()
             try:
                 while await self.once() == BATCH:
                     pass
@@ -97,5 +98,5 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 self._wake.set()
-            if stop.is_set():
+            if last_round:
                 return
