@@ -56,7 +56,7 @@ async def test_subjects_written_before_0004_load_after_it(tmp_path: Path) -> Non
     record, lines = stored[0]
     assert lines == old_record["history"]
     restored = Engine(VERSIONS)
-    restored.import_stored(record, lines)
+    restored.import_stored(orjson.loads(record), lines)
     again = restored.export_subject("ticket:T-1")
     again.pop("kept")
     assert again == old_record

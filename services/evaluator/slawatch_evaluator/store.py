@@ -55,8 +55,8 @@ __all__ = [
     "purge_published",
 ]
 
-Stored = tuple[dict[str, Any], list[str]]
-"""A subject as stored: its record and its history lines in order."""
+Stored = tuple[bytes, list[str]]
+"""A subject as stored: its record (orjson bytes) and its history lines in order."""
 
 _UPSERT_STATES = """
 INSERT INTO subject_states (key, topic, partition, state, next_due)
@@ -67,29 +67,42 @@ ON CONFLICT (key) DO UPDATE SET state = excluded.state, topic = excluded.topic,
 _DELETE_HISTORY = """
 DELETE FROM subject_history WHERE topic = $1 AND partition = $2 AND key = ANY($3::varchar[])
 """
+_STATES = "SELECT key, state FROM subject_states WHERE topic = $1 AND partition = $2"
+_HISTORY = """
+SELECT key, line FROM subject_history WHERE topic = $1 AND partition = $2 ORDER BY key, seq
+"""
 _HISTORY_COLUMNS = ("topic", "partition", "key", "seq", "line")
 
 
 async def load_subjects(conn: AsyncConnection, topic: str, partition: int) -> list[Stored]:
-    """Every subject of a partition with its history."""
-    where_states = (subject_states.c.topic == topic, subject_states.c.partition == partition)
-    where_history = (subject_history.c.topic == topic, subject_history.c.partition == partition)
-    states = await conn.execute(
-        sa.select(subject_states.c.key, subject_states.c.state).where(*where_states)
-    )
+    """Every subject of a partition: its stored record (orjson bytes) and history lines."""
+    driver = await asyncpg_of(conn, begin=True)
+    if driver is not None:
+        states = await driver.fetch(_STATES, topic, partition)
+        history = await driver.fetch(_HISTORY, topic, partition)
+    else:
+        states = list(
+            await conn.execute(
+                sa.select(subject_states.c.key, subject_states.c.state).where(
+                    subject_states.c.topic == topic, subject_states.c.partition == partition
+                )
+            )
+        )
+        history = list(
+            await conn.execute(
+                sa.select(subject_history.c.key, subject_history.c.line)
+                .where(subject_history.c.topic == topic, subject_history.c.partition == partition)
+                .order_by(subject_history.c.key, subject_history.c.seq)
+            )
+        )
     lines: dict[str, list[str]] = {}
-    history = await conn.execute(
-        sa.select(subject_history.c.key, subject_history.c.line)
-        .where(*where_history)
-        .order_by(subject_history.c.key, subject_history.c.seq)
-    )
     for key, line in history:
         found = lines.get(key)
         if found is None:
             lines[key] = [line]
         else:
             found.append(line)
-    return [(orjson.loads(state), lines.get(key, [])) for key, state in states]
+    return [(bytes(state), lines.get(key, [])) for key, state in states]
 
 
 async def commit(
