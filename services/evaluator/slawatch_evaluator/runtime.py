@@ -231,6 +231,14 @@ class Evaluator:
             for subject in worker.engine.subjects.values():
                 if subject.due is not None and subject.due < limit:
                     overdue += 1
+                frozen = subject.frozen
+                if frozen is not None:
+                    for cycle in frozen["open"]:
+                        if cycle["state"] == CycleState.RUNNING.value:
+                            running += 1
+                        else:
+                            paused += 1
+                    continue
                 state = subject.state
                 if isinstance(state, ServiceState):
                     self._availability(state, now)

@@ -145,35 +145,45 @@ def _ids_of(lines: Iterable[str]) -> IdSet:
     return ids
 
 
+_UNSET: Any = object()
+
+
 class Subject:
     """A subject's state plus what rules 5, 6 and 6a need: history, applied ids, timer mark.
 
     ``stored`` counts the leading history lines a store already holds (``None``: its
-    stored history must be replaced).
+    stored history must be replaced). A subject restored from a store keeps its state
+    as the record until first used (``state``), and its applied ids unbuilt until a
+    duplicate check needs them (``ids``): a restart loads a partition's subjects
+    without decoding any clock.
     """
 
     __slots__ = (
+        "_catalog",
+        "_frozen",
+        "_ids",
+        "_state",
         "base",
         "base_time",
         "closes",
         "due",
         "history",
         "idle_since",
-        "ids",
         "key",
         "kind",
         "last_time",
-        "state",
         "stored",
         "timer_mark",
     )
 
-    def __init__(self, key: str, kind: SubjectKind) -> None:
+    def __init__(self, key: str, kind: SubjectKind, state: Any = _UNSET) -> None:
         self.key = key
         self.kind = kind
-        self.state: Any = kind.new_state()
+        self._state: Any = kind.new_state() if state is _UNSET else state
+        self._frozen: dict[str, Any] | None = None
+        self._catalog: Catalog | None = None
         self.history: list[str] | None = []
-        self.ids: IdSet | None = IdSet()
+        self._ids: IdSet | None = IdSet()
         self.last_time: int | None = None
         self.timer_mark: int | None = None
         self.idle_since: int | None = None
@@ -182,6 +192,40 @@ class Subject:
         self.base_time: int | None = None
         self.closes: list[tuple[int, int]] = []
         self.stored: int | None = 0
+
+    @property
+    def state(self) -> Any:
+        """The kind's state of this subject (decoded from its record on first use)."""
+        if self._frozen is not None:
+            assert self._catalog is not None
+            self._state = self.kind.from_record(self._frozen, self._catalog)
+            self._frozen = self._catalog = None
+        return self._state
+
+    @state.setter
+    def state(self, value: Any) -> None:
+        self._state = value
+        self._frozen = self._catalog = None
+
+    def freeze(self, record: dict[str, Any], catalog: Catalog) -> None:
+        """Hold the state as ``record`` (the kind's ``to_record``) until it is used."""
+        self._frozen, self._catalog, self._state = record, catalog, None
+
+    @property
+    def frozen(self) -> dict[str, Any] | None:
+        """The state's record while it has not been decoded, else ``None``."""
+        return self._frozen
+
+    @property
+    def ids(self) -> IdSet | None:
+        """The (source, id) pairs applied (rule 5); ``None`` once history is discarded."""
+        if self._ids is _UNSET:
+            self._ids = None if self.history is None else _ids_of(self.history)
+        return self._ids
+
+    @ids.setter
+    def ids(self, value: IdSet | None) -> None:
+        self._ids = value
 
     def is_late(self, t: int) -> bool:
         """Rule 6: earlier than an applied event, or not later than an emitted timer output."""
@@ -492,10 +536,23 @@ class Engine:
         subject.stored = None
 
     def import_stored(self, record: dict[str, Any], lines: list[str]) -> None:
-        """Restore one subject from a stored :meth:`export_change` record and its history."""
-        history = lines if record["kept"] else None
-        subject = self._restore(record, history, None if history is None else _ids_of(history))
+        """Restore one subject from a stored :meth:`export_change` record and its history.
+
+        A ticket's clocks are decoded when the subject is next used.
+        """
+        kind = kind_of_key(record["key"])
+        if kind is TICKETS:
+            subject = Subject(record["key"], kind, None)
+            subject.freeze(record["state"], self.catalog)
+        else:
+            subject = Subject(record["key"], kind, kind.from_record(record["state"], self.catalog))
+        subject.history = lines if record["kept"] else None
+        subject.ids = _UNSET
         subject.stored = len(lines)
+        self._restore_marks(subject, record)
+        subject.due = record["due"]
+        if subject.due is not None:
+            heapq.heappush(self._heap, (subject.due, subject.key))
 
     def _restore(
         self, record: dict[str, Any], history: list[str] | None, ids: IdSet | None
@@ -505,6 +562,13 @@ class Engine:
         subject.state = kind.from_record(record["state"], self.catalog)
         subject.history = history
         subject.ids = ids
+        self._restore_marks(subject, record)
+        subject.due = kind.next_due(subject.state)
+        if subject.due is not None:
+            heapq.heappush(self._heap, (subject.due, subject.key))
+        return subject
+
+    def _restore_marks(self, subject: Subject, record: dict[str, Any]) -> None:
         subject.last_time = record["last_time"]
         subject.timer_mark = record["timer_mark"]
         subject.idle_since = record["idle_since"]
@@ -512,10 +576,6 @@ class Engine:
         subject.base_time = record.get("base_time")
         subject.closes = [(c[0], c[1]) for c in record.get("closes") or ()]
         self.subjects[subject.key] = subject
-        subject.due = kind.next_due(subject.state)
-        if subject.due is not None:
-            heapq.heappush(self._heap, (subject.due, subject.key))
-        return subject
 
     def snapshot(self) -> bytes:
         """The whole engine state as bytes; :meth:`restore` takes them back."""
