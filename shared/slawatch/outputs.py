@@ -59,16 +59,17 @@ def written(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-_NAMESPACE = uuid.NAMESPACE_URL.bytes + b"slawatch:"
+_NAMESPACE = hashlib.sha1(uuid.NAMESPACE_URL.bytes + b"slawatch:")
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+"""The first hex digit of the clock sequence once the RFC 4122 variant bits are set."""
 
 
 def uuid5_text(name: str) -> str:
     """``str(uuid.uuid5(uuid.NAMESPACE_URL, "slawatch:" + name))``, without the object."""
-    digest = bytearray(hashlib.sha1(_NAMESPACE + name.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    digest = _NAMESPACE.copy()
+    digest.update(name.encode())
+    h = digest.hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def output_id(*parts: Any) -> str:

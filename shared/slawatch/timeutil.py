@@ -86,24 +86,24 @@ def to_datetime(instant: Instant) -> datetime:
     return EPOCH + timedelta(microseconds=instant)
 
 
-_DAY_TEXT: dict[int, str] = {}
+_MINUTE_TEXT: dict[int, str] = {}
+_MINUTE_TEXT_LIMIT = 16_384
 
 
 def format_time(instant: Instant) -> str:
     """RFC 3339 in UTC with ``Z``; six fractional digits only when there is a fraction."""
-    day, rest = divmod(instant, DAY)
-    date_text = _DAY_TEXT.get(day)
-    if date_text is None:
-        d = to_datetime(day * DAY)
-        date_text = f"{d.year:04d}-{d.month:02d}-{d.day:02d}T"
-        if len(_DAY_TEXT) < 100_000:
-            _DAY_TEXT[day] = date_text
-    seconds, micros = divmod(rest, SECOND)
-    minutes, sec = divmod(seconds, 60)
-    hour, minute = divmod(minutes, 60)
+    minute, rest = divmod(instant, MINUTE)
+    head = _MINUTE_TEXT.get(minute)
+    if head is None:
+        d = to_datetime(minute * MINUTE)
+        head = f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:"
+        if len(_MINUTE_TEXT) >= _MINUTE_TEXT_LIMIT:
+            _MINUTE_TEXT.clear()
+        _MINUTE_TEXT[minute] = head
+    sec, micros = divmod(rest, SECOND)
     if micros:
-        return f"{date_text}{hour:02d}:{minute:02d}:{sec:02d}.{micros:06d}Z"
-    return f"{date_text}{hour:02d}:{minute:02d}:{sec:02d}Z"
+        return f"{head}{sec:02d}.{micros:06d}Z"
+    return f"{head}{sec:02d}Z"
 
 
 def format_seconds(micros: int) -> int | float:
