@@ -10,16 +10,79 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from slawatch.calendar import BusinessCalendar, calendar_for
 from slawatch.clock.match import condition_fields
-from slawatch.definitions.model import Definitions, DefinitionsVersion, Goal, Sla, Target
+from slawatch.definitions.model import (
+    Definitions,
+    DefinitionsVersion,
+    Goal,
+    Sla,
+    Target,
+    Trigger,
+    TriggerKind,
+)
+from slawatch.outputs import OutputType
 from slawatch.timeutil import ceil_micros
 
-__all__ = ["Catalog", "Threshold", "VersionView"]
+__all__ = ["Catalog", "OutputHead", "Threshold", "VersionView", "Watch"]
+
+_FILLED_PER_OUTPUT = (
+    "subject", "cycle", "goal_seconds", "calendar", "elapsed_seconds", "deadline", "labels"
+)  # fmt: skip
 
 Threshold = tuple[int, int, bool]
 """A warning point for one goal: (elapsed microseconds, index in ``warn_at``, is a fraction)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutputHead:
+    """What every output of one type for one target of a version shares.
+
+    ``body`` is the output's JSON object with its constant keys filled and the others
+    in their written order, to be copied and completed; ``pair`` is ``|SLA|TARGET|``,
+    the middle of the id's name.
+    """
+
+    body: dict[str, Any]
+    pair: str
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """What an event needs to concern a target: without it, stepping the target does nothing.
+
+    A ticket's first creation (``created``), a comment (``commented``) or a change of
+    one of ``fields`` (names as in an event's changes).
+    """
+
+    created: bool
+    commented: bool
+    fields: frozenset[str]
+
+    @classmethod
+    def of(cls, triggers: tuple[Trigger, ...], also: frozenset[str] = frozenset()) -> Watch:
+        """What any of ``triggers`` needs to match, or a change of a field in ``also``."""
+        kinds = {tr.kind for tr in triggers}
+        fields = {
+            "status" if tr.kind is TriggerKind.STATUS_ENTERED else tr.field
+            for tr in triggers
+            if tr.kind in (TriggerKind.STATUS_ENTERED, TriggerKind.FIELD_CHANGED)
+        }
+        return cls(
+            TriggerKind.CREATED in kinds,
+            TriggerKind.COMMENTED in kinds,
+            also.union(name for name in fields if name is not None),
+        )
+
+    def concerns(self, first_created: bool, commented: bool, changes: Mapping[str, object]) -> bool:
+        """Whether an event (creating, commenting, with these changes) has what is watched."""
+        return (
+            (self.created and first_created)
+            or (self.commented and commented)
+            or not self.fields.isdisjoint(changes)
+        )
 
 
 @dataclass(slots=True)
@@ -34,7 +97,10 @@ class VersionView:
     entries: tuple[tuple[int, tuple[VersionView, Sla, Target]], ...] = ()
     retroactive: frozenset[str] = frozenset()
     watched: dict[int, frozenset[str]] = field(default_factory=dict)
+    start_watches: dict[int, Watch] = field(default_factory=dict)
+    open_watches: dict[int, Watch] = field(default_factory=dict)
     _thresholds: dict[tuple[int, int], tuple[Threshold, ...]] = field(default_factory=dict)
+    _heads: dict[tuple[OutputType, int], OutputHead] = field(default_factory=dict)
 
     def touched(self, watched_by: object, changes: Mapping[str, object]) -> bool:
         """Whether an event's changes touch a field that a condition of this version reads."""
@@ -62,6 +128,27 @@ class VersionView:
                     if target.id == target_id:
                         return sla, target
         return None
+
+    def head(self, kind: OutputType, sla: Sla, target: Target) -> OutputHead:
+        """The shared part of ``kind`` outputs for one target of this version."""
+        key = (kind, id(target))
+        cached = self._heads.get(key)
+        if cached is not None:
+            return cached
+        body: dict[str, Any] = {
+            "id": None,
+            "type": kind.value,
+            "time": None,
+            "sla": sla.id,
+            "target": target.id,
+            "kind": sla.kind.value,
+        }
+        if sla.underpins is not None:
+            body["underpins"] = sla.underpins
+        body.update(dict.fromkeys(_FILLED_PER_OUTPUT))
+        body["definitions_version"] = self.number
+        head = self._heads[key] = OutputHead(body, f"|{sla.id}|{target.id}|")
+        return head
 
     def thresholds(self, target: Target, goal: int) -> tuple[Threshold, ...]:
         """The target's warning points for a goal, ascending; points at or below zero dropped.
@@ -119,13 +206,15 @@ class Catalog:
         view.retroactive = frozenset(
             sla.id for sla in defs.slas if any(t.retroactive for t in sla.targets)
         )
-        for sla in defs.slas:
-            view.watched[id(sla)] = condition_fields(sla.applies_to)
-            for target in sla.targets:
-                view.watched[id(target.pause_while)] = condition_fields(target.pause_while)
-                view.watched[id(target.goals)] = frozenset().union(
+        for sla, targets in slas:
+            applies = view.watched[id(sla)] = condition_fields(sla.applies_to)
+            for order, target in targets:
+                pauses = view.watched[id(target.pause_while)] = condition_fields(target.pause_while)
+                goals = view.watched[id(target.goals)] = frozenset().union(
                     *(condition_fields(g.when) for g in target.goals)
                 )
+                view.start_watches[order] = Watch.of(target.start)
+                view.open_watches[order] = Watch.of(target.stop, applies | pauses | goals)
         return view
 
     def at(self, instant: int) -> VersionView | None:

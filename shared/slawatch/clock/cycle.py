@@ -16,6 +16,7 @@ from enum import StrEnum
 from slawatch.calendar import BusinessCalendar
 from slawatch.clock.catalog import Threshold, VersionView
 from slawatch.definitions.model import Goal, Sla, Target
+from slawatch.timeutil import format_time
 
 __all__ = ["Cycle", "CycleState", "IllegalTransition"]
 
@@ -39,6 +40,8 @@ class Cycle:
     """A clock: one run of one target for one ticket."""
 
     __slots__ = (
+        "_deadline",
+        "_deadline_text",
         "_due",
         "_due_known",
         "acc",
@@ -83,6 +86,8 @@ class Cycle:
         self.breach_deadline: int | None = None
         self._due: int | None = None
         self._due_known = False
+        self._deadline: int | None = None
+        self._deadline_text: tuple[int, str] | None = None
 
     @property
     def running(self) -> bool:
@@ -108,13 +113,25 @@ class Cycle:
         """The instant elapsed reaches the goal if the cycle keeps running; ``None`` if paused."""
         if self.state is not CycleState.RUNNING:
             return None
-        return self.calendar.advance(self.since, max(0, self.goal.target - self.acc))
+        if self._deadline is None:
+            self._deadline = self.calendar.advance(self.since, max(0, self.goal.target - self.acc))
+        return self._deadline
 
     def deadline_field(self) -> int | None:
         """The ``deadline`` of an output (``events.md``)."""
         if self.breach_deadline is not None:
             return self.breach_deadline
         return self.deadline()
+
+    def deadline_written(self) -> str | None:
+        """:meth:`deadline_field` as an output writes it."""
+        deadline = self.deadline_field()
+        if deadline is None:
+            return None
+        known = self._deadline_text
+        if known is None or known[0] != deadline:
+            known = self._deadline_text = (deadline, format_time(deadline))
+        return known[1]
 
     def thresholds(self) -> tuple[Threshold, ...]:
         """The warning points of the goal in force."""
@@ -140,6 +157,7 @@ class Cycle:
 
     def _check_open(self, t: int) -> None:
         self._due_known = False
+        self._deadline = None
         if self.state is CycleState.CLOSED:
             raise IllegalTransition("the cycle is closed")
         if t < self.since:

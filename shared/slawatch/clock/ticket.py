@@ -113,34 +113,22 @@ def _emit(
     extras: dict[str, Any] | None = None,
     discriminator: tuple[Any, ...] = (),
 ) -> None:
-    sla = cycle.sla
-    sla_id = sla.id
-    target_id = cycle.target.id
-    type_text = kind.value
+    head = cycle.version.head(kind, cycle.sla, cycle.target)
     time_text = format_time(t)
-    deadline = (
-        cycle.deadline_field() if cycle.state is not CycleState.CLOSED else cycle.breach_deadline
-    )
-    key = f"{type_text}|{subject}|{sla_id}|{target_id}|{cycle.number}|{time_text}"
+    key = f"{kind.value}|{subject}{head.pair}{cycle.number}|{time_text}"
     if discriminator:
         key += "|" + "|".join(map(written, discriminator))
-    body: dict[str, Any] = {
-        "id": uuid5_text(key),
-        "type": type_text,
-        "time": time_text,
-        "sla": sla_id,
-        "target": target_id,
-        "kind": sla.kind.value,
-    }
-    if sla.underpins is not None:
-        body["underpins"] = sla.underpins
+    goal = cycle.goal
+    f = state.fields
+    body = head.body.copy()
+    body["id"] = uuid5_text(key)
+    body["time"] = time_text
     body["subject"] = subject
     body["cycle"] = cycle.number
-    body["goal_seconds"] = format_seconds(cycle.goal.target)
-    body["calendar"] = cycle.goal.calendar
+    body["goal_seconds"] = format_seconds(goal.target)
+    body["calendar"] = goal.calendar
     body["elapsed_seconds"] = format_seconds(elapsed)
-    body["deadline"] = format_time(deadline) if deadline is not None else None
-    f = state.fields
+    body["deadline"] = cycle.deadline_written()
     body["labels"] = {
         "priority": f.get("priority"),
         "customer": f.get("customer"),
@@ -148,7 +136,6 @@ def _emit(
         "region": f.get("region"),
         "assignee_group": f.get("assignee_group"),
     }
-    body["definitions_version"] = cycle.version.number
     if extras:
         body.update(extras)
     outs.append(Output(kind, t, subject, cycle.order, cycle.number, body))
@@ -219,31 +206,33 @@ def fire_before(state: TicketState, subject: str, limit: int) -> list[Output]:
 
 def _merge(state: TicketState, ev: TicketEvent) -> dict[str, Change]:
     changes: dict[str, Change] = {}
-    fields = state.fields
-    for name, new in ev.fields.items():
-        old = fields.get(name)
-        if new is None:
-            if old is not None:
-                del fields[name]
-                changes[name] = (old, None)
-        elif old is None or not same_value(old, new):
-            if type(new) is str:
-                new = intern(new)
-            fields[intern(name)] = new
-            changes[name] = (old, new)
-    attributes = state.attributes
-    for name, new in ev.attributes.items():
-        old = attributes.get(name)
-        if new is None:
-            if old is not None:
-                del attributes[name]
-                changes["attributes." + name] = (old, None)
-        elif old is None or not same_value(old, new):
-            if type(new) is str:
-                new = intern(new)
-            attributes[intern(name)] = new
-            changes["attributes." + name] = (old, new)
+    _merge_into(state.fields, ev.fields, "", changes)
+    _merge_into(state.attributes, ev.attributes, "attributes.", changes)
     return changes
+
+
+def _merge_into(
+    known: dict[str, Any], updates: dict[str, Any], prefix: str, changes: dict[str, Change]
+) -> None:
+    """Apply ``updates`` (``None`` clears) to ``known``, noting changes as ``prefix + name``.
+
+    New names and string values are interned: tickets repeat few distinct ones.
+    """
+    for name, new in updates.items():
+        old = known.get(name)
+        if new is None:
+            if old is None:
+                continue
+            del known[name]
+        elif old is None or not same_value(old, new):
+            if type(new) is str:
+                new = intern(new)
+            if old is None:
+                name = intern(name)
+            known[name] = new
+        else:
+            continue
+        changes[prefix + name] = (old, new)
 
 
 def _any_trigger(triggers: tuple[Trigger, ...], ctx: _Ctx, state: TicketState) -> bool:
@@ -388,7 +377,10 @@ def _entries(
 ) -> Sequence[tuple[int, tuple[VersionView, Sla, Target] | None]]:
     """The targets to step through, in document order: the version's and open clocks' own."""
     listed = version.entries if version is not None else ()
-    if all(cycle.version is version for cycle in state.open.values()):
+    for cycle in state.open.values():
+        if cycle.version is not version:
+            break
+    else:
         return listed
     entries: dict[int, tuple[VersionView, Sla, Target] | None] = dict(listed)
     for order in state.open:
@@ -403,7 +395,10 @@ def apply_event(
     catalog: Catalog,
     history: Callable[[], Sequence[TicketEvent]] | None = None,
 ) -> list[Output]:
-    """Apply one ticket event (rule 10a); ``history()`` gives the earlier events, for rule 9."""
+    """Apply one ticket event (rule 10a); ``history()`` gives the earlier events, for rule 9.
+
+    A target the event cannot concern (:class:`~slawatch.clock.catalog.Watch`) is skipped.
+    """
     if state.deleted:
         return []
     first_created = ev.type is EventType.TICKET_CREATED and not state.created
@@ -424,9 +419,21 @@ def apply_event(
                 state.applied += (sla.id,)
                 if state.events > 0:
                     newly.add(sla.id)
+    commented = ev.comment is not None
     for order, start in _entries(state, version):
         if start is not None and start[2].retroactive and start[1].id in newly and history:
             _retroactive(state, ctx, order, start, catalog, [*history(), ev])
+            continue
+        cycle = state.open.get(order)
+        if ctx.deleted:
+            if cycle is None:
+                continue
+        elif cycle is not None:
+            if not cycle.version.open_watches[order].concerns(first_created, commented, changes):
+                continue
+        elif start is None or not start[0].start_watches[order].concerns(
+            first_created, commented, changes
+        ):
             continue
         _step(state, ctx, order, start, False)
     if ctx.deleted:
