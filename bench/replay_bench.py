@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 import orjson
 
+from slawatch import collector
 from slawatch.definitions import load_definitions
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.events import parse_event
@@ -234,6 +235,7 @@ def main() -> None:
     ap.add_argument("--open-clocks", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
+    collector.tune()  # as the slawatch command does
     lines = generate(args.tickets, args.seed)
     python = sys.version.split()[0]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {python}")

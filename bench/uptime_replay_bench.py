@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from availability_bench import START, STEP, definitions, timeline
 
+from slawatch import collector
 from slawatch.definitions import load_definitions
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.replay import Cause, Emitted, Replayer
@@ -42,6 +43,7 @@ def main() -> None:
     ap.add_argument("--hours", type=int, default=24)
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
+    collector.tune()  # as the slawatch command does
     rng = random.Random(args.seed)
     ticks = args.hours * 3600 // 30
     versions = [DefinitionsVersion(1, None, load_definitions(definitions(args.services)))]

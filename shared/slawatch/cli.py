@@ -15,6 +15,7 @@ from typing import Annotated, BinaryIO
 import orjson
 import typer
 
+from slawatch import collector
 from slawatch.replay.runner import Emitted
 from slawatch.timeutil import TimeFormatError, parse_duration, parse_time
 
@@ -234,4 +235,5 @@ def standalone(
 
 def main() -> None:
     """Entry point of the ``slawatch`` console script."""
+    collector.tune()
     app()

@@ -68,14 +68,16 @@ _DELETE_HISTORY = """
 DELETE FROM subject_history WHERE topic = $1 AND partition = $2 AND key = ANY($3::varchar[])
 """
 _STATES = "SELECT key, state FROM subject_states WHERE topic = $1 AND partition = $2"
-_HISTORY = """
-SELECT key, line FROM subject_history WHERE topic = $1 AND partition = $2 ORDER BY key, seq
-"""
+_HISTORY = "SELECT key, seq, line FROM subject_history WHERE topic = $1 AND partition = $2"
 _HISTORY_COLUMNS = ("topic", "partition", "key", "seq", "line")
 
 
 async def load_subjects(conn: AsyncConnection, topic: str, partition: int) -> list[Stored]:
-    """Every subject of a partition: its stored record (orjson bytes) and history lines."""
+    """Every subject of a partition: its stored record (orjson bytes) and history lines.
+
+    Lines are put in order here rather than by the database, which would sort a
+    partition's whole history for it.
+    """
     driver = await asyncpg_of(conn, begin=True)
     if driver is not None:
         states = await driver.fetch(_STATES, topic, partition)
@@ -90,18 +92,19 @@ async def load_subjects(conn: AsyncConnection, topic: str, partition: int) -> li
         )
         history = list(
             await conn.execute(
-                sa.select(subject_history.c.key, subject_history.c.line)
-                .where(subject_history.c.topic == topic, subject_history.c.partition == partition)
-                .order_by(subject_history.c.key, subject_history.c.seq)
+                sa.select(
+                    subject_history.c.key, subject_history.c.seq, subject_history.c.line
+                ).where(subject_history.c.topic == topic, subject_history.c.partition == partition)
             )
         )
-    lines: dict[str, list[str]] = {}
-    for key, line in history:
-        found = lines.get(key)
+    numbered: dict[str, list[tuple[int, str]]] = {}
+    for key, seq, line in history:
+        found = numbered.get(key)
         if found is None:
-            lines[key] = [line]
+            numbered[key] = [(seq, line)]
         else:
-            found.append(line)
+            found.append((seq, line))
+    lines = {key: [line for _, line in sorted(found)] for key, found in numbered.items()}
     return [(bytes(state), lines.get(key, [])) for key, state in states]
 
 
