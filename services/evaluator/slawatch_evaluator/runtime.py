@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -169,17 +170,16 @@ class Evaluator:
                 m.duplicates.inc(n)
         for dead in batch.dead_letters:
             m.dead_letters.labels(reason=dead.reason).inc()
-        for out in batch.outputs:
-            m.outputs.labels(type=out.type.value).inc()
-            labels = {
-                "sla": out.body["sla"],
-                "target": out.body["target"],
-                "kind": out.body["kind"],
-            }
-            if out.type in (OutputType.WARNING, OutputType.AVAILABILITY_WARNING):
-                m.warnings.labels(**labels).inc()
-            elif out.type in (OutputType.BREACHED, OutputType.AVAILABILITY_BREACHED):
-                m.breaches.labels(**labels).inc()
+        by_type: Counter[tuple[OutputType, str, str, str]] = Counter(
+            (out.type, out.body["sla"], out.body["target"], out.body["kind"])
+            for out in batch.outputs
+        )
+        for (kind, sla, target, sla_kind), n in by_type.items():
+            m.outputs.labels(type=kind.value).inc(n)
+            if kind in (OutputType.WARNING, OutputType.AVAILABILITY_WARNING):
+                m.warnings.labels(sla=sla, target=target, kind=sla_kind).inc(n)
+            elif kind in (OutputType.BREACHED, OutputType.AVAILABILITY_BREACHED):
+                m.breaches.labels(sla=sla, target=target, kind=sla_kind).inc(n)
         if batch.event_time_lag is not None:
             m.event_time_lag.set(batch.event_time_lag)
 
