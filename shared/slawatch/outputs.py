@@ -50,12 +50,18 @@ class OutputType(StrEnum):
 TYPE_RANK = {t: i for i, t in enumerate(OutputType)}
 
 
+_INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
+"""The integers ``orjson`` writes (as ``str`` does)."""
+
+
 def written(value: Any) -> str:
     """A key field as the output writes it: ``None`` as empty, numbers as JSON."""
     if value is None:
         return ""
     if type(value) is str:
         return value
+    if type(value) is int and _INT64_MIN <= value <= _UINT64_MAX:
+        return str(value)
     return orjson.dumps(value).decode()
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slawatch.outputs import uuid5_text
+from slawatch.outputs import uuid5_text, written
 from slawatch.timeutil import format_time, from_datetime, parse_time, to_datetime
 
 MIN_INSTANT = from_datetime(datetime.min.replace(tzinfo=UTC))
@@ -39,3 +41,19 @@ def test_format_time_is_rfc3339_utc(instant: int) -> None:
     first = format_time(instant)
     assert first == reference_time(instant) == format_time(instant)
     assert parse_time(first) == instant
+
+
+@given(st.integers() | st.floats() | st.booleans() | st.none() | st.text())
+def test_written_is_the_json_of_a_value(value: object) -> None:
+    """A key field as written: ``None`` as empty, text as itself, others as orjson writes them."""
+    try:
+        expected = "" if value is None else value if isinstance(value, str) else json_of(value)
+    except TypeError:
+        with pytest.raises(TypeError):
+            written(value)
+        return
+    assert written(value) == expected
+
+
+def json_of(value: object) -> str:
+    return orjson.dumps(value).decode()
