@@ -2,8 +2,9 @@
 
 Per batch and partition the order is: fire the timers due at processing time,
 apply the records, then write in one transaction the changed subjects, the next
-offset and the outputs (the outbox), fenced by the partition's epoch. Partitions
-step concurrently: one's engine runs while another's commit waits on the database. A relay
+offset and the outputs (the outbox), fenced by the partition's epoch. On PostgreSQL
+partitions step concurrently: one's engine runs while another's commit waits on the
+database. A relay
 publishes committed outputs with an idempotent producer and marks them. A crash
 anywhere loses nothing: on restart the partition is loaded from its last commit
 and the records after it are read again (outputs already committed are skipped by
@@ -77,6 +78,7 @@ class Evaluator:
         self.clock = clock
         self.owner = owner
         self.workers: dict[TopicPart, PartitionWorker] = {}
+        self.concurrent_commits = db.dialect.name == "postgresql"  # SQLite: one writer
         self.health = Health()
         self.sla_topic = settings.topic(Topics.SLA_EVENTS)
         self.deadletter_topic = settings.topic(Topics.DEADLETTER)
@@ -293,7 +295,11 @@ class Evaluator:
                     records = [r for r in batches.get(part, ()) if r.offset >= worker.next_offset]
                     if records or worker.is_due(now):
                         steps.append(self._step(worker, records, now))
-                await asyncio.gather(*steps)
+                if self.concurrent_commits:
+                    await asyncio.gather(*steps)
+                else:
+                    for step in steps:
+                        await step
                 if time.monotonic() - last_gauges > 1.0:
                     self._gauges(now)
                     last_gauges = time.monotonic()
