@@ -221,7 +221,7 @@ def memory(open_clocks: int) -> dict[str, float]:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {
         "open_clocks": clocks,
-        "bytes_per_clock": used / clocks,
+        "bytes_per_clock": used / clocks if clocks else 0.0,
         "peak_rss_mib": peak / 2**20,
         "load_events_per_s": tickets / elapsed,
     }
