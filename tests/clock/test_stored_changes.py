@@ -11,6 +11,7 @@ from tests.clock.test_properties import SETTINGS, VERSIONS, streams
 
 from slawatch.clock import Engine
 from slawatch.clock.engine import StoredChange
+from slawatch.clock.snapshot import open_states
 from slawatch.events import parse_event
 from slawatch.events.model import InputEvent
 from slawatch.timeutil import MINUTE
@@ -98,3 +99,20 @@ def test_an_unchanged_history_is_not_written_again() -> None:
     again = engine.export_change("ticket:T-1")
     assert (again.rewrite, again.start, again.lines) == (False, 1, [])
     assert "history" not in again.record and "ids" not in again.record
+
+
+def test_a_restored_ticket_counts_its_clocks_before_it_is_decoded() -> None:
+    """Gauges read the open clocks' states from the record of a ticket not yet used."""
+    engine = Engine(VERSIONS)
+    created = {"id": "e1", "type": "ticket.created", "time": "2026-03-02T09:00:00Z",
+               "ticket": {"id": "T-1", "status": "open", "priority": "P2"}}  # fmt: skip
+    engine.apply(parsed(created), 0)
+    change = engine.export_change("ticket:T-1")
+    restored = Engine(VERSIONS)
+    restored.import_stored(json.loads(json.dumps(change.record)), change.lines)
+    subject = restored.subjects["ticket:T-1"]
+    assert subject.frozen is not None
+    want = [c.state for c in engine.subjects["ticket:T-1"].state.open.values()]
+    assert want and open_states(subject.frozen) == want
+    assert [c.state for c in subject.state.open.values()] == want
+    assert subject.frozen is None

@@ -9,15 +9,14 @@ It runs in a worker thread so that CPU-heavy batches do not starve the event loo
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import orjson
 
+from slawatch import collector
 from slawatch.bus import Record
 from slawatch.clock import Engine, Verdict
 from slawatch.clock.engine import StoredChange
@@ -57,26 +56,6 @@ class Batch:
     event_time_lag: float | None = None
 
 
-_paused = 0
-_paused_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector (process-wide) until every pauser is done."""
-    global _paused
-    with _paused_lock:
-        _paused += 1
-        gc.disable()
-    try:
-        yield
-    finally:
-        with _paused_lock:
-            _paused -= 1
-            if _paused == 0:
-                gc.enable()
-
-
 class PartitionWorker:
     """The engine of one claimed partition."""
 
@@ -101,10 +80,9 @@ class PartitionWorker:
     def load(self, stored: Sequence[tuple[bytes, list[str]]]) -> None:
         """Restore the subjects of the partition from their stored records and histories.
 
-        The cyclic garbage collector is paused meanwhile: a load allocates only live
-        objects, and collections over a growing heap would double its time.
+        The cyclic garbage collector is paused meanwhile (:func:`slawatch.collector.paused`).
         """
-        with self.lock, _collector_paused():
+        with self.lock, collector.paused():
             for state, lines in stored:
                 self.engine.import_stored(orjson.loads(state), lines)
 

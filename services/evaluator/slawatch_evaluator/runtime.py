@@ -4,8 +4,8 @@ Per batch and partition the order is: fire the timers due at processing time,
 apply the records, then write in one transaction the changed subjects, the next
 offset and the outputs (the outbox), fenced by the partition's epoch. On PostgreSQL
 partitions step concurrently: one's engine runs while another's commit waits on the
-database. A relay
-publishes committed outputs with an idempotent producer and marks them. A crash
+database. A relay publishes committed outputs with an idempotent producer and marks
+them. A crash
 anywhere loses nothing: on restart the partition is loaded from its last commit
 and the records after it are read again (outputs already committed are skipped by
 id; a crash between publishing and marking can publish an output twice, with the
@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from slawatch.availability import ServiceState, rolling_figures
 from slawatch.bus.base import Publisher, Record
 from slawatch.clock.cycle import CycleState
+from slawatch.clock.snapshot import open_states
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.outputs import OutputType
 from slawatch.settings import Settings, Topics
@@ -235,18 +236,14 @@ class Evaluator:
                     overdue += 1
                 frozen = subject.frozen
                 if frozen is not None:
-                    for cycle in frozen["open"]:
-                        if cycle["state"] == CycleState.RUNNING.value:
-                            running += 1
-                        else:
-                            paused += 1
+                    states = open_states(frozen)
+                elif isinstance(subject.state, ServiceState):
+                    self._availability(subject.state, now)
                     continue
-                state = subject.state
-                if isinstance(state, ServiceState):
-                    self._availability(state, now)
-                    continue
-                for cycle in state.open.values():
-                    if cycle.state is CycleState.RUNNING:
+                else:
+                    states = [cycle.state for cycle in subject.state.open.values()]
+                for state in states:
+                    if state is CycleState.RUNNING:
                         running += 1
                     else:
                         paused += 1

@@ -549,10 +549,7 @@ class Engine:
         subject.history = lines if record["kept"] else None
         subject.ids = _UNSET
         subject.stored = len(lines)
-        self._restore_marks(subject, record)
-        subject.due = record["due"]
-        if subject.due is not None:
-            heapq.heappush(self._heap, (subject.due, subject.key))
+        self._register(subject, record, record["due"])
 
     def _restore(
         self, record: dict[str, Any], history: list[str] | None, ids: IdSet | None
@@ -562,13 +559,11 @@ class Engine:
         subject.state = kind.from_record(record["state"], self.catalog)
         subject.history = history
         subject.ids = ids
-        self._restore_marks(subject, record)
-        subject.due = kind.next_due(subject.state)
-        if subject.due is not None:
-            heapq.heappush(self._heap, (subject.due, subject.key))
+        self._register(subject, record, kind.next_due(subject.state))
         return subject
 
-    def _restore_marks(self, subject: Subject, record: dict[str, Any]) -> None:
+    def _register(self, subject: Subject, record: dict[str, Any], due: int | None) -> None:
+        """Put a restored subject in place, with the record's marks and its timer at ``due``."""
         subject.last_time = record["last_time"]
         subject.timer_mark = record["timer_mark"]
         subject.idle_since = record["idle_since"]
@@ -576,6 +571,9 @@ class Engine:
         subject.base_time = record.get("base_time")
         subject.closes = [(c[0], c[1]) for c in record.get("closes") or ()]
         self.subjects[subject.key] = subject
+        subject.due = due
+        if due is not None:
+            heapq.heappush(self._heap, (due, subject.key))
 
     def snapshot(self) -> bytes:
         """The whole engine state as bytes; :meth:`restore` takes them back."""

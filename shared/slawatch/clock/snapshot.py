@@ -24,6 +24,7 @@ __all__ = [
     "SnapshotError",
     "cycle_from_record",
     "cycle_to_record",
+    "open_states",
     "state_from_record",
     "state_to_record",
 ]
@@ -100,6 +101,11 @@ def state_to_record(state: TicketState, catalog: Catalog) -> dict[str, Any]:
         "applied": sorted(state.applied),
         "events": state.events,
     }
+
+
+def open_states(record: dict[str, Any]) -> list[CycleState]:
+    """The states of a ticket record's open cycles, without restoring the ticket."""
+    return [CycleState(cycle["state"]) for cycle in record["open"]]
 
 
 def state_from_record(record: dict[str, Any], catalog: Catalog) -> TicketState:
