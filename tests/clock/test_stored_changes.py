@@ -88,12 +88,18 @@ def test_restoring_from_stored_changes_changes_nothing(
         assert engine_restored.export_subject(key) == engine.export_subject(key), subject.key
 
 
-def test_an_unchanged_history_is_not_written_again() -> None:
-    """A second export with no new event appends nothing; records hold no history."""
+def one_ticket() -> Engine:
+    """An engine that has applied the creation of ticket T-1."""
     engine = Engine(VERSIONS)
     created = {"id": "e1", "type": "ticket.created", "time": "2026-03-02T09:00:00Z",
                "ticket": {"id": "T-1", "status": "open", "priority": "P2"}}  # fmt: skip
     engine.apply(parsed(created), 0)
+    return engine
+
+
+def test_an_unchanged_history_is_not_written_again() -> None:
+    """A second export with no new event appends nothing; records hold no history."""
+    engine = one_ticket()
     first = engine.export_change("ticket:T-1")
     assert (first.rewrite, first.start, len(first.lines)) == (False, 0, 1)
     again = engine.export_change("ticket:T-1")
@@ -103,10 +109,7 @@ def test_an_unchanged_history_is_not_written_again() -> None:
 
 def test_a_restored_ticket_counts_its_clocks_before_it_is_decoded() -> None:
     """Gauges read the open clocks' states from the record of a ticket not yet used."""
-    engine = Engine(VERSIONS)
-    created = {"id": "e1", "type": "ticket.created", "time": "2026-03-02T09:00:00Z",
-               "ticket": {"id": "T-1", "status": "open", "priority": "P2"}}  # fmt: skip
-    engine.apply(parsed(created), 0)
+    engine = one_ticket()
     change = engine.export_change("ticket:T-1")
     restored = Engine(VERSIONS)
     restored.import_stored(json.loads(json.dumps(change.record)), change.lines)
