@@ -483,7 +483,7 @@ async def committed(conn: asyncpg.Connection, topic: str) -> dict[int, int]:
 
 
 async def outbox_pending(conn: asyncpg.Connection) -> int:
-    return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+    return int(await conn.fetchval("SELECT count(*) FROM outbox"))
 
 
 # --- the evaluator process ------------------------------------------------------------

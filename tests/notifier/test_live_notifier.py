@@ -106,9 +106,7 @@ async def wait_sent(line: Pipeline, expected: int, timeout: float = 120) -> list
         rows = await line.query(
             "SELECT id, channel, recipient, status, attempts FROM notification_log"
         )
-        unpublished = await line.query(
-            "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL"
-        )
+        unpublished = await line.query("SELECT count(*) AS n FROM outbox")
         if (
             len(rows) >= expected
             and all(r["status"] != "pending" for r in rows)
@@ -134,7 +132,11 @@ def received(smtp: SmtpServer, hook: WebhookServer) -> Counter[str]:
         body, headers = request["body"], request["headers"]
         stamp = headers["x-slawatch-timestamp"]
         digest = hmac.new(SECRET.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-        assert headers["x-slawatch-signature"] == f"sha256={digest}"
+        assert headers["x-slawatch-signature"] == f"sha256={digest}", (
+            request["path"],
+            headers,
+            body,
+        )
         ids[headers["x-slawatch-notification-id"]] += 1
     return ids
 

@@ -216,7 +216,7 @@ class Pipeline:
         committed = {r["partition"]: r["next_offset"] for r in rows}
         if any(committed.get(p, 0) < end for p, end in ends.items()):
             return False
-        pending = await self.query("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")
+        pending = await self.query("SELECT count(*) AS n FROM outbox")
         return int(pending[0]["n"]) == 0
 
     async def wait_evaluated(self, timeout: float = 120.0) -> None:
@@ -247,46 +247,59 @@ class Pipeline:
 
 
 @asynccontextmanager
-async def pipeline(tmp: Path, definitions: str, **settings: str) -> AsyncIterator[Pipeline]:
-    """Topics, a database migrated to the newest schema, and the services' environment."""
-    run = uuid.uuid4().hex[:10]
-    prefix = f"t{run}."
+async def fresh_database() -> AsyncIterator[tuple[str, str]]:
+    """A PostgreSQL database of its own, migrated to the newest schema, dropped after.
+
+    Yields its name and its SQLAlchemy URL.
+    """
     base = database_url()
-    name = f"slawatch_{run}"
+    name = f"slawatch_{uuid.uuid4().hex[:10]}"
     admin_dsn = base.replace("postgresql+asyncpg://", "postgresql://")
     conn = await asyncpg.connect(admin_dsn)
     await conn.execute(f'CREATE DATABASE "{name}"')
     await conn.close()
     url = base.rsplit("/", 1)[0] + "/" + name
-    upgrade(url)
-    await ensure_topics(
-        kafka_bootstrap(),
-        [prefix + t for t in (Topics.TICKETS, Topics.UPTIME, Topics.ACKS, Topics.CANONICAL,
-                              Topics.SLA_EVENTS, Topics.NOTIFICATIONS, Topics.DEADLETTER)],
-        PARTITIONS,
-        {"max.message.bytes": str(16 * 1024 * 1024)},
-    )  # fmt: skip
-    defs = tmp / "definitions.yaml"
-    defs.write_text(definitions)
-    env = {
-        "SLAWATCH_KAFKA_BOOTSTRAP": kafka_bootstrap(),
-        "SLAWATCH_DATABASE_URL": url,
-        "SLAWATCH_DEFINITIONS": str(defs),
-        "SLAWATCH_TOPIC_PREFIX": prefix,
-        "SLAWATCH_CONSUMER_GROUP_PREFIX": f"g{run}-",
-        "SLAWATCH_LATENESS": "0s",
-        "SLAWATCH_LOG_FORMAT": "json",
-        **settings,
-    }
-    line = Pipeline(prefix, name, url.replace("postgresql+asyncpg://", "postgresql://"), env, tmp)
     try:
-        yield line
+        upgrade(url)
+        yield name, url
     finally:
-        for svc in line.services:
-            svc.stop()
         conn = await asyncpg.connect(admin_dsn)
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
+
+
+@asynccontextmanager
+async def pipeline(tmp: Path, definitions: str, **settings: str) -> AsyncIterator[Pipeline]:
+    """Topics, a database migrated to the newest schema, and the services' environment."""
+    run = uuid.uuid4().hex[:10]
+    prefix = f"t{run}."
+    async with fresh_database() as (name, url):
+        await ensure_topics(
+            kafka_bootstrap(),
+            [prefix + t for t in (Topics.TICKETS, Topics.UPTIME, Topics.ACKS, Topics.CANONICAL,
+                                  Topics.SLA_EVENTS, Topics.NOTIFICATIONS, Topics.DEADLETTER)],
+            PARTITIONS,
+            {"max.message.bytes": str(16 * 1024 * 1024)},
+        )  # fmt: skip
+        defs = tmp / "definitions.yaml"
+        defs.write_text(definitions)
+        env = {
+            "SLAWATCH_KAFKA_BOOTSTRAP": kafka_bootstrap(),
+            "SLAWATCH_DATABASE_URL": url,
+            "SLAWATCH_DEFINITIONS": str(defs),
+            "SLAWATCH_TOPIC_PREFIX": prefix,
+            "SLAWATCH_CONSUMER_GROUP_PREFIX": f"g{run}-",
+            "SLAWATCH_LATENESS": "0s",
+            "SLAWATCH_LOG_FORMAT": "json",
+            **settings,
+        }
+        dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+        line = Pipeline(prefix, name, dsn, env, tmp)
+        try:
+            yield line
+        finally:
+            for svc in line.services:
+                svc.stop()
 
 
 def decode(values: Sequence[bytes]) -> list[dict[str, Any]]:

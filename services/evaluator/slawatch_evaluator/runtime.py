@@ -44,6 +44,10 @@ __all__ = ["Evaluator", "Health"]
 log = structlog.get_logger("slawatch.evaluator")
 
 _DB_ERRORS = store.DB_ERRORS
+GAUGES_EVERY = 1.0
+"""Seconds between recomputations of the gauges, at the least."""
+GAUGES_SHARE = 0.02
+"""At most this share of the loop's time goes to the gauges (they walk every subject)."""
 
 
 @dataclass(slots=True)
@@ -99,6 +103,7 @@ class Evaluator:
         async with self.db.begin() as conn:
             claimed = await store.claim(conn, part[0], part[1], self.owner)
             records = await store.load_subjects(conn, part[0], part[1])
+        self.relay.wake()  # rows the previous owner left go out before this one's
         worker = PartitionWorker(
             claimed,
             self.versions,
@@ -192,10 +197,11 @@ class Evaluator:
         batch = await asyncio.to_thread(worker.process, records, now)
         self.metrics.batch_seconds.observe(time.perf_counter() - began)
         began = time.perf_counter()
+        entries = self._outbox(batch)
         try:
             async with self.db.begin() as conn:
-                await store.commit(
-                    conn, worker.claim, batch.next_offset, batch.changes, self._outbox(batch)
+                seqs = await store.commit(
+                    conn, worker.claim, batch.next_offset, batch.changes, entries
                 )
         except store.Fenced as exc:
             self.metrics.fenced.inc()
@@ -215,8 +221,7 @@ class Evaluator:
         self.health.last_commit_ok = True
         self.metrics.commit_seconds.observe(time.perf_counter() - began)
         self._count(batch)
-        if batch.outputs or batch.dead_letters:
-            self.relay.wake()
+        self.relay.offer(part, seqs, entries)
 
     def _poll_timeout(self, now: int) -> float:
         wakeups = [w.engine.next_wakeup() for w in self.workers.values()]
@@ -274,7 +279,7 @@ class Evaluator:
         await self.source.start(self.on_assign, self.on_revoke)
         self.health.started = True
         relay = asyncio.create_task(self.relay.run(stop), name="outbox-relay")
-        last_gauges = 0.0
+        next_gauges = 0.0
         try:
             while not stop.is_set():
                 batches = await self.source.poll(
@@ -297,9 +302,11 @@ class Evaluator:
                 else:
                     for step in steps:
                         await step
-                if time.monotonic() - last_gauges > 1.0:
+                began = time.monotonic()
+                if began >= next_gauges:
                     self._gauges(now)
-                    last_gauges = time.monotonic()
+                    spent = time.monotonic() - began
+                    next_gauges = began + max(GAUGES_EVERY, spent / GAUGES_SHARE)
         finally:
             stop.set()
             self.relay.wake()

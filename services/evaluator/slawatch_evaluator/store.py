@@ -30,9 +30,7 @@ from slawatch.store.common import (
     create_engine,
     fence,
     insert,
-    mark_published,
     pending,
-    purge_published,
     write_outbox,
 )
 from slawatch.store.schema import subject_history, subject_states
@@ -50,9 +48,7 @@ __all__ = [
     "count_pending",
     "create_engine",
     "load_subjects",
-    "mark_published",
     "pending",
-    "purge_published",
 ]
 
 Stored = tuple[bytes, list[str]]
@@ -114,12 +110,13 @@ async def commit(
     next_offset: int,
     changes: Sequence[StoredChange],
     outputs: Sequence[OutboxEntry],
-) -> None:
+) -> list[int]:
     """Write one batch if ``claimed`` is still current; raise :class:`Fenced` otherwise.
 
-    ``changes`` are the subjects the batch changed; ``outputs`` go to the outbox. A batch
-    is never written twice: it commits with the offset it consumed up to. Run it inside
-    a transaction (``engine.begin()``); the fence is checked first.
+    ``changes`` are the subjects the batch changed; ``outputs`` go to the outbox, and
+    their outbox numbers are returned. A batch is never written twice: it commits with
+    the offset it consumed up to. Run it inside a transaction (``engine.begin()``); the
+    fence is checked first.
     """
     await fence(conn, claimed, next_offset)
     if changes:
@@ -128,7 +125,7 @@ async def commit(
             await _write_bulk(driver, claimed, changes)
         else:
             await _write(conn, claimed, changes)
-    await write_outbox(conn, (claimed.topic, claimed.partition), outputs)
+    return await write_outbox(conn, (claimed.topic, claimed.partition), outputs)
 
 
 async def _write_bulk(driver: Any, claimed: Claim, changes: Sequence[StoredChange]) -> None:

@@ -3,7 +3,8 @@
 Each input partition belongs to one owner at a time, fenced by an ``epoch``:
 :func:`claim` bumps it, and a service's commit writes only while the caller's epoch is
 still current (:func:`fence`). Outputs are written to the ``outbox`` with the state
-that produced them and published by a relay (:func:`pending`, :func:`mark_published`).
+that produced them and published by a relay, which deletes what it publishes
+(:func:`take`) and reads back only what was not handed to it (:func:`pending`).
 
 Errors::
 
@@ -40,9 +41,8 @@ __all__ = [
     "headers_of",
     "headers_text",
     "insert",
-    "mark_published",
     "pending",
-    "purge_published",
+    "take",
     "write_outbox",
 ]
 
@@ -184,47 +184,57 @@ async def fence(conn: AsyncConnection, claimed: Claim, next_offset: int) -> None
 
 async def write_outbox(
     conn: AsyncConnection, source: tuple[str, int], entries: Sequence[OutboxEntry]
-) -> None:
-    """Add outputs to the outbox; an id may appear again (re-emitted after a retraction)."""
+) -> list[int]:
+    """Add outputs to the outbox; returns their ``seq`` numbers, in order.
+
+    An id may appear again (re-emitted after a retraction). The numbers let the caller
+    hand the committed rows to the relay (:meth:`~slawatch.store.relay.OutboxRelay.offer`)
+    instead of having it read them back.
+    """
     if not entries:
-        return
+        return []
     driver = await asyncpg_of(conn)
     if driver is not None:
         topic, partition = source
+        seqs = [row[0] for row in await driver.fetch(_NEXT_SEQS, len(entries))]
         texts: dict[tuple[tuple[str, bytes], ...], str | None] = {}
         records = []
-        for e in entries:
+        for seq, e in zip(seqs, entries, strict=True):
             text = texts.get(e.headers, _MISSING)
             if text is _MISSING:
                 text = texts[e.headers] = headers_text(e.headers)
-            records.append((e.id, topic, partition, e.topic, e.key, e.payload, text))
+            records.append((seq, e.id, topic, partition, e.topic, e.key, e.payload, text))
         await driver.copy_records_to_table("outbox", columns=_OUTBOX_COLUMNS, records=records)
-    else:
-        await conn.execute(
-            outbox.insert(),
-            [
-                {
-                    "id": entry.id,
-                    "source_topic": source[0],
-                    "source_partition": source[1],
-                    "topic": entry.topic,
-                    "key": entry.key,
-                    "payload": entry.payload,
-                    "headers": headers_text(entry.headers),
-                }
-                for entry in entries
-            ],
-        )
+        return seqs
+    rows = await conn.execute(
+        outbox.insert().returning(outbox.c.seq, sort_by_parameter_order=True),
+        [
+            {
+                "id": entry.id,
+                "source_topic": source[0],
+                "source_partition": source[1],
+                "topic": entry.topic,
+                "key": entry.key,
+                "payload": entry.payload,
+                "headers": headers_text(entry.headers),
+            }
+            for entry in entries
+        ],
+    )
+    return [int(seq) for seq in rows.scalars()]
 
 
 _MISSING: Any = object()
-_OUTBOX_COLUMNS = ("id", "source_topic", "source_partition", "topic", "key", "payload", "headers")
+_NEXT_SEQS = "SELECT nextval(pg_get_serial_sequence('outbox', 'seq')) FROM generate_series(1, $1)"
+_OUTBOX_COLUMNS = (
+    "seq", "id", "source_topic", "source_partition", "topic", "key", "payload", "headers",
+)  # fmt: skip
 
 
 async def pending(
     conn: AsyncConnection, owned: Sequence[tuple[str, int]], limit: int
 ) -> list[OutboxRow]:
-    """Unpublished outbox rows of the owned partitions, oldest first, locked for this relay."""
+    """Outbox rows of the owned partitions, oldest first, locked for this relay."""
     if not owned:
         return []
     driver = await asyncpg_of(conn, begin=True)
@@ -235,7 +245,7 @@ async def pending(
             sa.select(
                 outbox.c.seq, outbox.c.topic, outbox.c.key, outbox.c.payload, outbox.c.headers
             )
-            .where(outbox.c.published_at.is_(None), _owned(owned))
+            .where(_owned(owned))
             .order_by(outbox.c.seq)
             .limit(limit)
         )
@@ -252,11 +262,11 @@ async def pending(
 
 _PENDING = """
 SELECT seq, topic, key, payload, headers FROM outbox
-WHERE published_at IS NULL AND (source_topic, source_partition) IN (
+WHERE (source_topic, source_partition) IN (
     SELECT t, p FROM unnest($1::varchar[], $2::int[]) AS owned(t, p))
 ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED
 """
-_MARK = "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])"
+_TAKE = "DELETE FROM outbox WHERE seq = ANY($1::bigint[]) RETURNING seq"
 
 
 def _owned(owned: Sequence[tuple[str, int]]) -> sa.ColumnElement[bool]:
@@ -269,29 +279,23 @@ async def count_pending(conn: AsyncConnection, owned: Sequence[tuple[str, int]])
     """How many outputs of the owned partitions wait to be published."""
     if not owned:
         return 0
-    query = sa.select(sa.func.count()).where(outbox.c.published_at.is_(None), _owned(owned))
+    query = sa.select(sa.func.count()).where(_owned(owned))
     return int((await conn.execute(query)).scalar_one())
 
 
-async def mark_published(conn: AsyncConnection, seqs: Sequence[int]) -> None:
-    """Mark outbox rows published."""
+async def take(conn: AsyncConnection, seqs: Sequence[int]) -> set[int]:
+    """Delete outbox rows about to be published; returns the ``seq`` numbers still there.
+
+    Rows another relay took meanwhile are not returned (the deletion waits for that
+    relay's transaction). Publish inside the same transaction: if publishing fails, the
+    rollback puts the rows back.
+    """
     if not seqs:
-        return
+        return set()
     driver = await asyncpg_of(conn, begin=True)
     if driver is not None:
-        await driver.execute(_MARK, list(seqs))
-    else:
-        await conn.execute(
-            outbox.update().where(outbox.c.seq.in_(seqs)).values(published_at=sa.func.now())
-        )
-
-
-async def purge_published(conn: AsyncConnection, older_than_seconds: int) -> int:
-    """Delete rows published more than ``older_than_seconds`` ago; returns how many."""
-    cutoff = sa.func.now() - sa.text(f"interval '{int(older_than_seconds)} seconds'")
-    if conn.dialect.name == "sqlite":
-        cutoff = sa.func.datetime("now", f"-{int(older_than_seconds)} seconds")
+        return {row[0] for row in await driver.fetch(_TAKE, list(seqs))}
     result = await conn.execute(
-        outbox.delete().where(outbox.c.published_at.is_not(None), outbox.c.published_at < cutoff)
+        outbox.delete().where(outbox.c.seq.in_(seqs)).returning(outbox.c.seq)
     )
-    return int(result.rowcount or 0)
+    return {int(seq) for seq in result.scalars()}

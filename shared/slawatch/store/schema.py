@@ -8,8 +8,8 @@ are JSONB on PostgreSQL.
 - ``subject_states``: each subject's engine record without its history
   (``Engine.export_change``), as orjson bytes, by partition;
 - ``subject_history``: each subject's history, one event line per row, in order.
-- ``outbox``: output events written with the state that produced them, published
-  to the bus by a relay and marked then.
+- ``outbox``: output events written with the state that produced them, until a
+  relay has published them to the bus (it deletes them as it publishes).
 """
 
 from __future__ import annotations
@@ -86,15 +86,7 @@ outbox = sa.Table(
     sa.Column(
         "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
-    sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Index(
-        "outbox_pending",
-        "source_topic",
-        "source_partition",
-        "seq",
-        postgresql_where=sa.text("published_at IS NULL"),
-        sqlite_where=sa.text("published_at IS NULL"),
-    ),
+    sa.Index("outbox_by_source", "source_topic", "source_partition", "seq"),
 )
 
 escalation_state = sa.Table(
