@@ -1,9 +1,11 @@
-"""The evaluator's loop on the in-process bus and SQLite: outputs, restarts, fencing."""
+"""The evaluator's loop on the in-process bus, on SQLite and on the real PostgreSQL:
+outputs, restarts, fencing, commits queued behind each other."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from slawatch_evaluator.metrics import EvaluatorMetrics
 from slawatch_evaluator.runtime import Evaluator
 from slawatch_evaluator.service import wall_clock
 from slawatch_evaluator.source import MemorySource
+from tests.support.live import fresh_database
 from tests.support.pipeline import canonical, comparable, replayed
 from tests.support.replaying import versions
 from tests.support.streams import DESK, lines, tickets
@@ -28,11 +31,16 @@ from tests.support.streams import DESK, lines, tickets
 VERSIONS = versions((DESK, None))
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    url = f"sqlite+aiosqlite:///{tmp_path}/state.db"
-    upgrade(url)
-    return Settings(database_url=url, lateness=0, topic_prefix="t.")
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Settings]:
+    """SQLite (one commit at a time) and PostgreSQL (commits queued behind each other)."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path}/state.db"
+        upgrade(url)
+        yield Settings(database_url=url, lateness=0, topic_prefix="t.")
+        return
+    async with fresh_database() as (_, url):
+        yield Settings(database_url=url, lateness=0, topic_prefix="t.")
 
 
 def evaluator(settings: Settings, bus: MemoryBus, owner: str = "a") -> Evaluator:
@@ -106,6 +114,42 @@ async def test_restart_resumes_from_the_last_commit(settings: Settings) -> None:
     assert comparable(got) == comparable(replayed(VERSIONS, [v for _, v in records]))
 
 
+async def test_small_batches_with_commits_queued_behind_each_other_equal_replay(
+    settings: Settings,
+) -> None:
+    bus = MemoryBus(partitions=2)
+    records = canonical(lines(tickets(40, seed=5)), wall_clock() - 60 * SECOND)
+    await publish(bus, settings.topic(Topics.CANONICAL), records)
+    small = settings.model_copy(update={"batch_max_records": 3})
+    ev = evaluator(small, bus)
+    await run_until_drained(ev, bus, small)
+    assert ev.metrics.commit_seconds._sum.get() > 0
+    got = outputs(bus, settings)
+    assert comparable(got) == comparable(replayed(VERSIONS, [v for _, v in records]))
+
+
+async def test_a_queued_commit_behind_a_fenced_one_is_not_written(settings: Settings) -> None:
+    bus = MemoryBus(partitions=1)
+    topic = settings.topic(Topics.CANONICAL)
+    records = canonical(lines(tickets(5, seed=6)), wall_clock())
+    await publish(bus, topic, records)
+    zombie = evaluator(settings, bus, owner="zombie")
+    await zombie.on_assign([(topic, 0)])
+    successor = evaluator(settings, bus, owner="successor")
+    await successor.on_assign([(topic, 0)])
+    worker = zombie.workers[(topic, 0)]
+    read = bus.read(topic, 0, 0, 100)
+    await zombie._step(worker, read[:5], wall_clock())
+    await zombie._step(worker, read[5:], wall_clock())
+    await zombie._committed([(topic, 0)])
+    assert zombie.metrics.fenced._value.get() == 1
+    async with zombie.db.connect() as conn:
+        assert await store.load_subjects(conn, topic, 0) == []
+        assert await store.count_pending(conn, [(topic, 0)]) == 0
+    await zombie.db.dispose()
+    await successor.db.dispose()
+
+
 async def test_stale_owner_is_fenced(settings: Settings) -> None:
     bus = MemoryBus(partitions=1)
     topic = settings.topic(Topics.CANONICAL)
@@ -117,6 +161,7 @@ async def test_stale_owner_is_fenced(settings: Settings) -> None:
     await successor.on_assign([(topic, 0)])
     worker = zombie.workers[(topic, 0)]
     await zombie._step(worker, bus.read(topic, 0, 0, 100), wall_clock())
+    await zombie._committed([(topic, 0)])
     assert (topic, 0) not in zombie.workers
     assert zombie.metrics.fenced._value.get() == 1
     async with zombie.db.connect() as conn:

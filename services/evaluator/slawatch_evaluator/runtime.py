@@ -3,13 +3,14 @@
 Per batch and partition the order is: fire the timers due at processing time,
 apply the records, then write in one transaction the changed subjects, the next
 offset and the outputs (the outbox), fenced by the partition's epoch. On PostgreSQL
-partitions step concurrently: one's engine runs while another's commit waits on the
-database. A relay publishes committed outputs with an idempotent producer and marks
-them. A crash
-anywhere loses nothing: on restart the partition is loaded from its last commit
-and the records after it are read again (outputs already committed are skipped by
-id; a crash between publishing and marking can publish an output twice, with the
-same id).
+partitions step concurrently, and a partition's commit is queued behind its previous
+one so that its next batch runs in the engine while the database writes: the engine
+is ahead of the database by at most two batches, which a failed commit discards
+(the partition is reloaded). The relay publishes committed outputs with an
+idempotent producer and deletes them. A crash anywhere loses nothing: on restart the
+partition is loaded from its last commit and the records after it are read again
+(a crash between publishing and deleting can publish an output twice, with the same
+id).
 
 A database failure during a commit marks the partition broken: it is reloaded
 from its last commit, and read again from there, as soon as the database answers.
@@ -83,6 +84,7 @@ class Evaluator:
         self.clock = clock
         self.owner = owner
         self.workers: dict[TopicPart, PartitionWorker] = {}
+        self._commits: dict[TopicPart, list[asyncio.Task[None]]] = {}
         self.concurrent_commits = db.dialect.name == "postgresql"  # SQLite: one writer
         self.health = Health()
         self.sla_topic = settings.topic(Topics.SLA_EVENTS)
@@ -136,7 +138,8 @@ class Evaluator:
         return offsets
 
     async def on_revoke(self, parts: list[TopicPart]) -> None:
-        """Forget revoked partitions: everything they did is committed already."""
+        """Forget revoked partitions once the commits in flight for them are done."""
+        await self._committed(parts)
         for part in parts:
             self.workers.pop(part, None)
             self.health.broken.discard(part)
@@ -192,10 +195,33 @@ class Evaluator:
             m.event_time_lag.set(batch.event_time_lag)
 
     async def _step(self, worker: PartitionWorker, records: Sequence[Record], now: int) -> None:
-        part = worker.key
+        """Apply a batch; commit it, or (on PostgreSQL) queue its commit behind the last one.
+
+        A queued commit lets the next batch of the partition run in the engine while the
+        database writes this one. At most two commits of a partition are in flight.
+        """
+        chain = self._commits.setdefault(worker.key, [])
+        while chain and (chain[0].done() or len(chain) >= 2):
+            await chain.pop(0)
         began = time.perf_counter()
         batch = await asyncio.to_thread(worker.process, records, now)
         self.metrics.batch_seconds.observe(time.perf_counter() - began)
+        if not self.concurrent_commits:
+            await self._commit(worker, batch, None)
+            return
+        previous = chain[-1] if chain else None
+        chain.append(asyncio.create_task(self._commit(worker, batch, previous)))
+
+    async def _commit(
+        self, worker: PartitionWorker, batch: Batch, previous: asyncio.Task[None] | None
+    ) -> None:
+        part = worker.key
+        if previous is not None:
+            await asyncio.wait([previous])
+            if previous.cancelled() or previous.exception() is not None:
+                return  # raised where the chain is reaped; this batch is never written
+        if self.workers.get(part) is not worker:
+            return  # an earlier commit failed or the partition was revoked: it is reloaded
         began = time.perf_counter()
         entries = self._outbox(batch)
         try:
@@ -222,6 +248,21 @@ class Evaluator:
         self.metrics.commit_seconds.observe(time.perf_counter() - began)
         self._count(batch)
         self.relay.offer(part, seqs, entries)
+
+    async def _committed(self, parts: Sequence[TopicPart]) -> None:
+        """Wait for the commits in flight of ``parts`` (a failed one is logged)."""
+        tasks = [task for part in parts for task in self._commits.pop(part, [])]
+        if tasks:
+            await asyncio.wait(tasks)
+        for task in tasks:
+            if not task.cancelled() and task.exception() is not None:
+                log.error("commit failed", exc_info=task.exception())
+
+    def _reap(self) -> None:
+        """Drop finished commits; raise what one of them raised unexpectedly."""
+        for chain in self._commits.values():
+            while chain and chain[0].done():
+                chain.pop(0).result()
 
     def _poll_timeout(self, now: int) -> float:
         wakeups = [w.engine.next_wakeup() for w in self.workers.values()]
@@ -299,6 +340,7 @@ class Evaluator:
                         steps.append(self._step(worker, records, now))
                 if self.concurrent_commits:
                     await asyncio.gather(*steps)
+                    self._reap()
                 else:
                     for step in steps:
                         await step
@@ -309,6 +351,7 @@ class Evaluator:
                     next_gauges = began + max(GAUGES_EVERY, spent / GAUGES_SHARE)
         finally:
             stop.set()
+            await self._committed(list(self._commits))
             self.relay.wake()
             await relay
             await self.source.stop()
