@@ -10,6 +10,7 @@ echo "== replay (uptime)"; $py bench/uptime_replay_bench.py
 echo "== availability fold"; $py bench/availability_bench.py
 echo "== calendars"; $py bench/calendar_bench.py
 echo "== event parsing"; $py bench/events_bench.py
+echo "== evaluator engine path (no Kafka, no database)"; $py bench/worker_bench.py
 cleanup() {
   deploy/kafka/stop.sh >/dev/null 2>&1 || true
   deploy/postgres/stop.sh >/dev/null 2>&1 || true
