@@ -215,9 +215,9 @@ def standalone(
     import asyncio
 
     from slawatch.observability.logs import configure_logging
+    from slawatch.serving import wall_clock
     from slawatch.settings import Settings
     from slawatch.standalone import run_standalone
-    from slawatch_evaluator.service import wall_clock
 
     settings = Settings()
     path = definitions or settings.definitions

@@ -145,12 +145,12 @@ async def run_standalone(
 
     import uvicorn
 
+    from slawatch.bus.source import MemorySource
     from slawatch.observability import new_registry
     from slawatch_evaluator import store
     from slawatch_evaluator.api import clocks_router
     from slawatch_evaluator.metrics import EvaluatorMetrics
     from slawatch_evaluator.runtime import Evaluator
-    from slawatch_evaluator.source import MemorySource
     from slawatch_ingest.api import create_app
     from slawatch_ingest.dedup import DuplicateFilter
 

@@ -7,13 +7,13 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from slawatch.bus.memory import MemoryBus
+from slawatch.bus.source import MemorySource
 from slawatch.settings import Settings, Topics
 from slawatch.timeutil import parse_time
 from slawatch_evaluator import store
 from slawatch_evaluator.metrics import EvaluatorMetrics
 from slawatch_evaluator.partition import PartitionWorker
 from slawatch_evaluator.runtime import Evaluator
-from slawatch_evaluator.source import MemorySource
 from tests.evaluator.test_runtime_memory import publish, settings  # noqa: F401
 from tests.support.pipeline import canonical
 from tests.support.replaying import versions

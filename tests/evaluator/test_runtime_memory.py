@@ -15,14 +15,14 @@ from prometheus_client import CollectorRegistry
 
 from slawatch.bus.base import Message
 from slawatch.bus.memory import MemoryBus
+from slawatch.bus.source import MemorySource
+from slawatch.serving import wall_clock
 from slawatch.settings import Settings, Topics
 from slawatch.store import upgrade
 from slawatch.timeutil import SECOND
 from slawatch_evaluator import store
 from slawatch_evaluator.metrics import EvaluatorMetrics
 from slawatch_evaluator.runtime import Evaluator
-from slawatch_evaluator.service import wall_clock
-from slawatch_evaluator.source import MemorySource
 from tests.support.live import fresh_database
 from tests.support.pipeline import canonical, comparable, replayed
 from tests.support.replaying import versions

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry
 
 from slawatch.definitions.model import DefinitionsVersion
+from slawatch.observability import counter, gauge, histogram
 
 __all__ = ["EvaluatorMetrics"]
 
@@ -21,127 +22,127 @@ class EvaluatorMetrics:
     """Every metric the evaluator exports."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.events = Counter(
-            "slawatch_evaluator_events",
+        self.events = counter(
+            registry,
+            "slawatch_evaluator_events_total",
             "Canonical events consumed, by what became of them.",
             ["result"],
-            registry=registry,
         )
-        self.duplicates = Counter(
-            "slawatch_events_duplicate",
+        self.duplicates = counter(
+            registry,
+            "slawatch_events_duplicate_total",
             "Input events ignored because their (subject, source, id) was already applied.",
-            registry=registry,
         )
-        self.dead_letters = Counter(
-            "slawatch_evaluator_deadletters",
+        self.dead_letters = counter(
+            registry,
+            "slawatch_evaluator_deadletters_total",
             "Events the evaluator could not apply, sent to the dead-letter topic, by reason.",
             ["reason"],
-            registry=registry,
         )
-        self.outputs = Counter(
-            "slawatch_sla_events",
+        self.outputs = counter(
+            registry,
+            "slawatch_sla_events_total",
             "SLA events emitted, by type.",
             ["type"],
-            registry=registry,
         )
-        self.warnings = Counter(
-            "slawatch_sla_warnings",
+        self.warnings = counter(
+            registry,
+            "slawatch_sla_warnings_total",
             "Near-breach warnings emitted.",
             ["sla", "target", "kind"],
-            registry=registry,
         )
-        self.breaches = Counter(
-            "slawatch_sla_breaches",
+        self.breaches = counter(
+            registry,
+            "slawatch_sla_breaches_total",
             "Breaches emitted.",
             ["sla", "target", "kind"],
-            registry=registry,
         )
-        self.open_clocks = Gauge(
+        self.open_clocks = gauge(
+            registry,
             "slawatch_open_clocks",
             "Open clocks in the partitions this process owns, by state.",
             ["state"],
-            registry=registry,
         )
-        self.timers_overdue = Gauge(
+        self.timers_overdue = gauge(
+            registry,
             "slawatch_evaluator_timers_overdue",
             "Subjects with a timer past its due instant plus lateness that has not fired yet.",
-            registry=registry,
         )
-        self.event_time_lag = Gauge(
+        self.event_time_lag = gauge(
+            registry,
             "slawatch_evaluator_event_time_lag_seconds",
             "Processing time minus the event time of the last event applied.",
-            registry=registry,
         )
-        self.consumer_lag = Gauge(
+        self.consumer_lag = gauge(
+            registry,
             "slawatch_evaluator_consumer_lag",
             "Records behind the end of each owned canonical partition.",
             ["partition"],
-            registry=registry,
         )
-        self.commit_seconds = Histogram(
+        self.commit_seconds = histogram(
+            registry,
             "slawatch_evaluator_commit_seconds",
             "Time to commit one batch (state, offset and outbox in one transaction).",
             buckets=_LATENCY,
-            registry=registry,
         )
-        self.batch_seconds = Histogram(
+        self.batch_seconds = histogram(
+            registry,
             "slawatch_evaluator_batch_seconds",
             "Time to apply one batch in the engine.",
             buckets=_LATENCY,
-            registry=registry,
         )
-        self.partitions = Gauge(
+        self.partitions = gauge(
+            registry,
             "slawatch_evaluator_partitions_owned",
             "Canonical partitions this process owns and has loaded.",
-            registry=registry,
         )
-        self.fenced = Counter(
-            "slawatch_evaluator_fenced",
+        self.fenced = counter(
+            registry,
+            "slawatch_evaluator_fenced_total",
             "Commits refused because another owner claimed the partition.",
-            registry=registry,
         )
-        self.store_errors = Counter(
-            "slawatch_evaluator_store_errors",
+        self.store_errors = counter(
+            registry,
+            "slawatch_evaluator_store_errors_total",
             "Database failures; the partition is reloaded from the last commit.",
-            registry=registry,
         )
-        self.outbox_pending = Gauge(
+        self.outbox_pending = gauge(
+            registry,
             "slawatch_evaluator_outbox_pending",
             "Outputs committed but not yet published.",
-            registry=registry,
         )
-        self.published = Counter(
-            "slawatch_evaluator_published",
+        self.published = counter(
+            registry,
+            "slawatch_evaluator_published_total",
             "Outputs published from the outbox to the bus.",
-            registry=registry,
         )
-        self.publish_errors = Counter(
-            "slawatch_evaluator_publish_errors",
+        self.publish_errors = counter(
+            registry,
+            "slawatch_evaluator_publish_errors_total",
             "Failed attempts to publish from the outbox (retried).",
-            registry=registry,
         )
-        self.load_seconds = Histogram(
+        self.load_seconds = histogram(
+            registry,
             "slawatch_evaluator_partition_load_seconds",
             "Time to load a partition's clocks from the store after assignment.",
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-            registry=registry,
         )
-        self.availability = Gauge(
+        self.availability = gauge(
+            registry,
             "slawatch_availability_ratio",
             "Availability so far in the current window of each availability objective.",
             ["sla", "kind"],
-            registry=registry,
         )
-        self.budget_remaining = Gauge(
+        self.budget_remaining = gauge(
+            registry,
             "slawatch_error_budget_remaining_ratio",
             "Share of the current window's error budget not yet consumed (below 0: breached).",
             ["sla", "kind"],
-            registry=registry,
         )
-        self.last_poll = Gauge(
+        self.last_poll = gauge(
+            registry,
             "slawatch_evaluator_last_poll_timestamp_seconds",
             "Unix time of the last successful poll of the canonical topic.",
-            registry=registry,
         )
 
     def declare(self, versions: Sequence[DefinitionsVersion]) -> None:

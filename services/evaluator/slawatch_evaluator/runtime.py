@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slawatch.availability import ServiceState, rolling_figures
 from slawatch.bus.base import Publisher, Record
+from slawatch.bus.source import Source, TopicPart
 from slawatch.clock.cycle import CycleState
 from slawatch.clock.snapshot import open_states
 from slawatch.definitions.model import DefinitionsVersion
@@ -38,7 +39,6 @@ from slawatch.store.relay import OutboxRelay
 from slawatch_evaluator import store
 from slawatch_evaluator.metrics import EvaluatorMetrics
 from slawatch_evaluator.partition import Batch, PartitionWorker
-from slawatch_evaluator.source import Source, TopicPart
 
 __all__ = ["Evaluator", "Health"]
 

@@ -54,10 +54,11 @@ from prometheus_client import CollectorRegistry
 import slawatch
 from slawatch.bus import Message, Publisher, PublishError
 from slawatch.observability import ReadyCheck, get_logger, health_router
+from slawatch.serving import wall_clock
 from slawatch.settings import Settings
 from slawatch_ingest.dedup import DuplicateFilter
 from slawatch_ingest.metrics import IngestMetrics
-from slawatch_ingest.pipeline import HTTP_TOPIC, Result, Routed, ingest_one, wall_clock
+from slawatch_ingest.pipeline import HTTP_TOPIC, Result, Routed, ingest_one
 
 __all__ = ["BodyFormat", "create_app"]
 

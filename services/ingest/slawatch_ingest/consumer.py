@@ -51,13 +51,14 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError, Re
 from slawatch.bus import Message, Publisher, PublishError
 from slawatch.bus.kafka import consumer_from_settings
 from slawatch.observability import get_logger
+from slawatch.serving import wall_clock
 from slawatch.settings import Settings
 from slawatch.timeutil import SECOND
 from slawatch_ingest.dedup import DuplicateFilter
 from slawatch_ingest.metrics import IngestMetrics, Operation
-from slawatch_ingest.pipeline import Result, Routed, ingest_one, wall_clock
+from slawatch_ingest.pipeline import Result, Routed, ingest_one
 
-__all__ = ["Backoff", "ConsumerState", "IngestConsumer", "wall_clock"]
+__all__ = ["Backoff", "ConsumerState", "IngestConsumer"]
 
 SERVICE: Final = "ingest"
 _POLL_ERRORS_BEFORE_REBUILD: Final = 5

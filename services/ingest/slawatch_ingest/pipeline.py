@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -72,7 +71,6 @@ __all__ = [
     "Routed",
     "dead_letter",
     "ingest_one",
-    "wall_clock",
 ]
 
 HTTP_TOPIC: Final = "http"
@@ -124,11 +122,6 @@ class Routed:
     field: str | None = None
     dedup_key: DedupKey | None = None
     event: InputEvent | None = None
-
-
-def wall_clock() -> int:
-    """The current instant, microseconds UTC (the ``now`` live callers pass)."""
-    return time.time_ns() // 1000
 
 
 def ingest_one(

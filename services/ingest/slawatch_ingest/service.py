@@ -38,13 +38,13 @@ from prometheus_client import CollectorRegistry
 from slawatch.bus import BusError
 from slawatch.bus.kafka import KafkaPublisher, ensure_topics, topic_config
 from slawatch.observability import configure_logging, get_logger, new_registry
+from slawatch.serving import wall_clock
 from slawatch.settings import Settings, Topics
 from slawatch.timeutil import SECOND
 from slawatch_ingest.api import create_app
 from slawatch_ingest.consumer import SERVICE, Backoff, IngestConsumer
 from slawatch_ingest.dedup import DuplicateFilter
 from slawatch_ingest.metrics import IngestMetrics
-from slawatch_ingest.pipeline import wall_clock
 
 __all__ = ["IngestService", "serve"]
 

@@ -18,11 +18,11 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slawatch.bus.base import Record
+from slawatch.bus.source import Source, TopicPart
 from slawatch.clock.catalog import Catalog
 from slawatch.settings import Settings, Topics
 from slawatch.store import common
 from slawatch.store.relay import OutboxRelay
-from slawatch_evaluator.source import Source, TopicPart
 from slawatch_notifier import store
 from slawatch_notifier.metrics import NotifierMetrics
 from slawatch_notifier.partition import NotifierPartition

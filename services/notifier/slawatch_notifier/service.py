@@ -14,19 +14,19 @@ import structlog
 import uvicorn
 
 from slawatch.bus.kafka import KafkaPublisher
+from slawatch.bus.source import KafkaSource
 from slawatch.clock.catalog import Catalog
 from slawatch.observability import new_registry
-from slawatch.settings import Settings, Topics
-from slawatch.store import common
-from slawatch.store.relay import OutboxRelay
-from slawatch_evaluator.service import (
+from slawatch.serving import (
     check_schema,
     kafka_options,
     load_definitions_versions,
     owner_name,
     wall_clock,
 )
-from slawatch_evaluator.source import KafkaSource
+from slawatch.settings import Settings, Topics
+from slawatch.store import common
+from slawatch.store.relay import OutboxRelay
 from slawatch_notifier.api import create_app
 from slawatch_notifier.channels import build_channels
 from slawatch_notifier.metrics import NotifierMetrics

@@ -1,9 +1,10 @@
-"""Where the evaluator's records come from: a Kafka consumer group, or the in-process bus.
+"""Where a service's partitioned records come from: a Kafka consumer group, or the
+in-process bus (the evaluator's canonical records, the notifier's SLA events).
 
 Offsets are not committed to Kafka: they are stored with the state they produced
-(``slawatch_evaluator.store``), and the source seeks to them when a partition is
-assigned. Assignment callbacks run before records of a newly assigned partition are
-returned; the revoke callback runs before its records stop.
+(``slawatch_evaluator.store``, ``slawatch_notifier.store``), and the source seeks to
+them when a partition is assigned. Assignment callbacks run before records of a newly
+assigned partition are returned; the revoke callback runs before its records stop.
 """
 
 from __future__ import annotations

@@ -1,0 +1,101 @@
+"""What every service does at its edge: the schema check, definitions versions, its names."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from slawatch.errors import ConfigurationError
+from slawatch.serving import (
+    check_schema,
+    kafka_options,
+    load_definitions_versions,
+    owner_name,
+    wall_clock,
+)
+from slawatch.settings import Settings
+from slawatch.store import head_revision, upgrade
+from slawatch.store.common import create_engine
+from slawatch.timeutil import SECOND
+from tests.support.streams import DESK
+
+
+async def test_a_database_behind_the_newest_migration_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/state.db"
+    upgrade(url, "0004")
+    db = create_engine(url)
+    with pytest.raises(ConfigurationError, match="run `slawatch migrate` first") as refused:
+        await check_schema(db)
+    assert f"at 0004, not {head_revision()}" in str(refused.value)
+    upgrade(url)
+    await check_schema(db)
+    await db.dispose()
+
+
+async def test_definitions_versions_are_stored_and_a_change_is_the_next_one(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/state.db"
+    upgrade(url)
+    db = create_engine(url)
+    document = tmp_path / "definitions.yaml"
+    document.write_text(DESK)
+    settings = Settings(database_url=url, definitions=document)
+    assert [v.number for v in await load_definitions_versions(settings, db)] == [1]
+    assert [v.number for v in await load_definitions_versions(settings, db)] == [1]
+    document.write_text(DESK.replace("8h", "9h", 1))
+    assert [v.number for v in await load_definitions_versions(settings, db)] == [1, 2]
+    await db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read"),
+        ("slas: [{id: 1}]", "is invalid: "),
+    ],
+)
+async def test_unusable_definitions_are_a_configuration_error(
+    tmp_path: Path, content: str | None, message: str
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/state.db"
+    upgrade(url)
+    db = create_engine(url)
+    document = tmp_path / "definitions.yaml"
+    if content is not None:
+        document.write_text(content)
+    with pytest.raises(ConfigurationError, match=message):
+        await load_definitions_versions(Settings(database_url=url, definitions=document), db)
+    with pytest.raises(ConfigurationError, match="set SLAWATCH_DEFINITIONS"):
+        await load_definitions_versions(Settings(database_url=url), db)
+    await db.dispose()
+
+
+def test_the_owner_is_the_instance_id_or_the_host_and_process() -> None:
+    assert owner_name(Settings(instance_id="evaluator-1")) == "evaluator-1"
+    assert owner_name(Settings()) == f"{socket.gethostname()}:{os.getpid()}"
+
+
+def test_kafka_options_are_milliseconds_with_static_membership() -> None:
+    settings = Settings(
+        kafka_session_timeout=45 * SECOND,
+        kafka_heartbeat_interval=5 * SECOND,
+        kafka_max_poll_interval=120 * SECOND,
+        instance_id="evaluator-1",
+    )
+    assert kafka_options(settings) == {
+        "session_timeout_ms": 45_000,
+        "heartbeat_interval_ms": 5_000,
+        "max_poll_interval_ms": 120_000,
+        "instance_id": "evaluator-1",
+    }
+
+
+def test_the_wall_clock_is_microseconds_since_the_epoch() -> None:
+    before = time.time_ns() // 1000
+    now = wall_clock()
+    assert before <= now <= time.time_ns() // 1000
