@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from slawatch.bus import BusError, Message, PublishError
@@ -102,6 +102,37 @@ async def test_publish_puts_each_key_where_a_plain_send_would(prefix: str) -> No
     assert len(set(got.values())) == 5
     [record] = [r for r in await read_topic(bootstrap, batched, len(keys)) if r.key == keys[0]]
     assert list(record.headers) == [("slawatch-ticket", b'{"a":1}')]
+
+
+async def test_keys_follow_a_topic_that_grew_as_a_plain_send_would(prefix: str) -> None:
+    """The publisher's key-to-partition cache is dropped when a topic's partitions grow."""
+    bootstrap = kafka_bootstrap()
+    grown, plain = prefix + "grown", prefix + "plain"
+    await ensure_topics(bootstrap, [grown], 2)
+    await ensure_topics(bootstrap, [plain], 6)
+    keys = [f"ticket:T-{n}".encode() for n in range(60)]
+    async with KafkaPublisher(bootstrap, metadata_max_age_ms=300) as publisher:
+        await publisher.publish([Message(grown, k, b"before") for k in keys])
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            await admin.create_partitions({grown: NewPartitions(6)})
+        finally:
+            await admin.close()
+        await asyncio.sleep(1.5)
+        await publisher.publish([Message(grown, k, b"after") for k in keys])
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for key in keys:
+            await producer.send_and_wait(plain, b"v", key=key)
+    finally:
+        await producer.stop()
+    after = {r.key: r.partition for r in await read_topic(bootstrap, grown, 2 * len(keys))
+             if r.value == b"after"}  # fmt: skip
+    want = {r.key: r.partition for r in await read_topic(bootstrap, plain, len(keys))}
+    assert after == want
+    assert max(after.values()) > 1
 
 
 async def test_a_large_record_within_the_limit_is_published(prefix: str) -> None:

@@ -99,6 +99,7 @@ class KafkaPublisher:
         linger_ms: int = 5,
         client_id: str = "slawatch",
         request_timeout_ms: int = 30_000,
+        metadata_max_age_ms: int = 300_000,
     ) -> None:
         self._options: dict[str, Any] = {
             "bootstrap_servers": bootstrap,
@@ -109,10 +110,12 @@ class KafkaPublisher:
             "max_request_size": max_request_size,
             "max_batch_size": min(max_request_size, _BATCH_BYTES),
             "request_timeout_ms": request_timeout_ms,
+            "metadata_max_age_ms": metadata_max_age_ms,
         }
         self._producer: AIOKafkaProducer | None = None
         self._partitioner = DefaultPartitioner()
         self._partitions: dict[tuple[str, bytes], int] = {}
+        self._counts: dict[str, int] = {}
         self._broken = False
         self._lock = asyncio.Lock()
         self.last_error: str | None = None
@@ -200,6 +203,11 @@ class KafkaPublisher:
     ) -> None:
         batches: dict[tuple[str, int], Any] = {}
         limit = self._options["max_request_size"]
+        for topic in {message.topic for message in messages}:
+            count = len(await producer.partitions_for(topic))
+            if self._counts.setdefault(topic, count) != count:
+                self._counts[topic] = count  # the topic grew: keys move, as send() would
+                self._partitions.clear()
         for message in messages:
             size = len(message.value) + len(message.key or b"")
             size += sum(len(name) + len(value) for name, value in message.headers)
