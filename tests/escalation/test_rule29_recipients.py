@@ -61,6 +61,25 @@ def test_role_assignee_resolves_the_ticket_assignee_when_the_step_fires() -> Non
     assert [n.body["recipient"] for n in later] == ["@lead", "lead@example.com"]
 
 
+def test_the_subjects_of_steps_about_to_fire_are_known_before_they_fire() -> None:
+    chain = """
+    steps:
+      - when: {event: sla.breached}
+        notify: ["role:assignee"]
+      - after: 30m
+        notify: ["role:assignee"]
+    """
+    p = Planner(catalog(doc(chain)))
+    p.on_output(breached(at("10:00")), at("10:00"))
+    p.on_output(breached(at("10:10"), subject="ticket:T-2"), at("10:10"))
+    assert p.due_subjects(at("10:30")) == set()
+    assert p.due_subjects(at("10:31")) == {"ticket:T-1"}
+    assert p.due_subjects(at("11:00")) == {"ticket:T-1", "ticket:T-2"}
+    assert p.due_subjects(at("11:00")) == {"ticket:T-1", "ticket:T-2"}  # nothing fired
+    assert len(p.due(at("11:00"))) == 2
+    assert p.due_subjects(at("11:00")) == set()
+
+
 def test_a_target_with_no_address_is_reported_failed_never_dropped() -> None:
     p = Planner(catalog(doc(one_step('["person:ghost", "person:manager"]'))))
     ghost, manager = p.on_output(breached(at("10:00")), at("10:00"))

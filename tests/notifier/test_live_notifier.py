@@ -262,3 +262,64 @@ async def test_acknowledging_through_the_api_stops_the_chain(tmp_path: Path) -> 
             assert [(a["subject"], a["by"], a["note"]) for a in acks] == [
                 ("ticket:A-1", "person:lead", "on it")
             ]
+
+
+REASSIGNED = """
+slas:
+  - id: gold
+    kind: customer
+    escalation: chain
+    targets:
+      - id: first_response
+        start: [{event: created}]
+        stop: [{event: commented, author_role: agent, public: true}]
+        goals: [{target: 30m, calendar: 24x7}]
+escalations:
+  chain:
+    steps:
+      - when: {event: sla.breached}
+        notify: [role:assignee]
+      - after: 6s
+        notify: [role:assignee]
+people:
+  ann: {email: ann@example.com}
+  bob: {email: bob@example.com}
+channels:
+  email: {type: smtp, host: 127.0.0.1, port: "${TEST_SMTP_PORT}", starttls: false,
+          from: slawatch@example.com}
+"""
+
+
+def recipients(smtp: SmtpServer) -> list[str]:
+    with smtp.box.lock:
+        return [str(m["To"]) for m in smtp.box.messages]
+
+
+async def test_role_assignee_follows_a_reassignment_that_made_no_sla_event(
+    tmp_path: Path,
+) -> None:
+    """Rule 29: ``role:assignee`` resolves the ticket as it is when the step fires."""
+    created = {
+        "id": "c1",
+        "type": "ticket.created",
+        "time": "2026-03-02T08:00:00Z",
+        "source": "t",
+        "ticket": {"id": "R-1", "status": "open", "assignee": "ann"},
+    }
+    reassigned = {"id": "u1", "type": "ticket.updated", "time": "2026-03-02T09:00:00Z",
+                  "source": "t", "ticket": {"id": "R-1", "assignee": "bob"}}  # fmt: skip
+    with SmtpServer() as smtp, WebhookServer() as hook:
+        async with pipeline(tmp_path, REASSIGNED) as line:
+            await start(line, smtp, hook)
+            await line.produce(Topics.TICKETS, raw([created]))
+            for _ in range(120):
+                if recipients(smtp):
+                    break
+                await asyncio.sleep(0.1)
+            assert recipients(smtp) == ["ann@example.com"]
+            await line.produce(Topics.TICKETS, raw([reassigned]))
+            for _ in range(200):
+                if len(recipients(smtp)) == 2:
+                    break
+                await asyncio.sleep(0.1)
+    assert recipients(smtp) == ["ann@example.com", "bob@example.com"]

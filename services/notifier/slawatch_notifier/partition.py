@@ -3,7 +3,9 @@
 A :class:`NotifierPartition` does no I/O: records and processing time in, intents to
 log out (:class:`~slawatch_notifier.store.Intent`), plus the state to persist with
 them. Ticket fields for ``role:assignee`` and ``if:`` come from the
-``slawatch-ticket`` header the evaluator puts on each SLA event; the
+``slawatch-ticket`` header the evaluator puts on each SLA event, and are refreshed
+from the evaluator's committed state before a later step fires (:meth:`refresh`), so
+a reassignment that produced no SLA event is seen (rule 29); the
 ``slawatch-backfill`` header marks events that fire no step (rule 27).
 """
 
@@ -108,8 +110,18 @@ class NotifierPartition:
         return self.sla_claim.partition
 
     def ticket(self, subject: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """The ticket's fields and attributes as of its latest SLA event."""
+        """The ticket's fields and attributes: as of its latest SLA event, or as refreshed."""
         return self.tickets.get(subject)
+
+    def due_subjects(self, now: int) -> set[str]:
+        """The subjects with a step to fire at ``now``, whose tickets to refresh first."""
+        with self.lock:
+            return self.planner.due_subjects(now)
+
+    def refresh(self, tickets: dict[str, tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        """Take newer ticket fields (:func:`~slawatch_notifier.store.current_tickets`)."""
+        with self.lock:
+            self.tickets.update(tickets)
 
     def process(self, sla: Sequence[Record], acks: Sequence[Record], now: int) -> NotifierBatch:
         """Fire what is due, then feed the SLA events and acknowledgements read at ``now``."""

@@ -103,9 +103,23 @@ class Notifier:
         self.source.seek((self.acks_topic, partition), worker.next_acks)
         self.broken.discard(partition)
 
+    async def _refresh(self, worker: NotifierPartition, now: int) -> None:
+        """Read the current tickets of the steps about to fire; on failure keep the older."""
+        subjects = worker.due_subjects(now)
+        if not subjects:
+            return
+        try:
+            async with self.db.connect() as conn:
+                tickets = await store.current_tickets(conn, sorted(subjects))
+        except _DB_ERRORS as exc:
+            log.warning("ticket refresh failed; using the SLA events' copies", error=str(exc))
+            return
+        worker.refresh(tickets)
+
     async def _step(
         self, worker: NotifierPartition, sla: Sequence[Record], acks: Sequence[Record], now: int
     ) -> None:
+        await self._refresh(worker, now)
         batch = await asyncio.to_thread(worker.process, sla, acks, now)
         claims = [(worker.sla_claim, batch.next_sla), (worker.acks_claim, batch.next_acks)]
         try:

@@ -13,11 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from slawatch.clock.snapshot import ticket_of
 from slawatch.store.common import Claim, OutboxEntry, fence, insert, write_outbox
-from slawatch.store.schema import acknowledgements, escalation_state, notification_log
+from slawatch.store.schema import (
+    acknowledgements,
+    escalation_state,
+    notification_log,
+    subject_states,
+)
 
 __all__ = [
     "LOG_SOURCE",
@@ -25,6 +32,7 @@ __all__ = [
     "LoggedNotification",
     "claim_due",
     "commit",
+    "current_tickets",
     "escalation_log",
     "finish",
     "load_state",
@@ -69,6 +77,29 @@ class LoggedNotification:
     attempts: int
     record: dict[str, Any]
     event: dict[str, Any] | None
+
+
+async def current_tickets(
+    conn: AsyncConnection, subjects: Sequence[str]
+) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """The tickets' fields and attributes as the evaluator last committed them.
+
+    The evaluator's state rows (``subject_states``) are newer than any SLA event the
+    notifier has read, which carries the ticket only as of that event.
+    """
+    if not subjects:
+        return {}
+    rows = await conn.execute(
+        sa.select(subject_states.c.key, subject_states.c.state).where(
+            subject_states.c.key.in_(list(subjects))
+        )
+    )
+    found: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for key, state in rows:
+        ticket = ticket_of(orjson.loads(state))
+        if ticket is not None:
+            found[key] = ticket
+    return found
 
 
 async def load_state(conn: AsyncConnection, topic: str, partition: int) -> dict[str, Any] | None:

@@ -27,6 +27,7 @@ __all__ = [
     "open_states",
     "state_from_record",
     "state_to_record",
+    "ticket_of",
 ]
 
 FORMAT = 1
@@ -101,6 +102,15 @@ def state_to_record(state: TicketState, catalog: Catalog) -> dict[str, Any]:
         "applied": sorted(state.applied),
         "events": state.events,
     }
+
+
+def ticket_of(stored: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A stored subject's ticket fields and attributes (``Engine.export_change``'s record);
+    ``None`` for a subject that is not a ticket."""
+    state = stored.get("state")
+    if not isinstance(state, dict) or "fields" not in state:
+        return None
+    return state["fields"], state["attributes"]
 
 
 def open_states(record: dict[str, Any]) -> list[CycleState]:

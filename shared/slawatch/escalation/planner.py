@@ -189,6 +189,20 @@ class Planner:
         notes.sort(key=Notification.sort_key)
         return notes
 
+    def due_subjects(self, limit: int) -> set[str]:
+        """The subjects :meth:`due` would fire a step of before ``limit`` (it fires nothing).
+
+        A caller that looks tickets up elsewhere refreshes these first, so that
+        ``role:assignee`` resolves the ticket as it is when the step fires (rule 29).
+        """
+        found: set[str] = set()
+        for entry in self._heap:
+            if entry[0] < limit:
+                inst, item = self._item(entry)
+                if inst is not None and item is not None:
+                    found.add(inst.scope.subject)
+        return found
+
     def next_wakeup(self) -> int | None:
         """The earliest instant with scheduled work; :meth:`due` fires it with a later limit."""
         heap = self._heap
