@@ -279,7 +279,7 @@ escalations:
     steps:
       - when: {event: sla.breached}
         notify: [role:assignee]
-      - after: 6s
+      - after: 10s
         notify: [role:assignee]
 people:
   ann: {email: ann@example.com}
@@ -318,7 +318,7 @@ async def test_role_assignee_follows_a_reassignment_that_made_no_sla_event(
                 await asyncio.sleep(0.1)
             assert recipients(smtp) == ["ann@example.com"]
             await line.produce(Topics.TICKETS, raw([reassigned]))
-            for _ in range(200):
+            for _ in range(300):
                 if len(recipients(smtp)) == 2:
                     break
                 await asyncio.sleep(0.1)

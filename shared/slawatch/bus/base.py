@@ -14,8 +14,7 @@ Errors::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 __all__ = ["BusError", "Message", "PublishError", "Publisher", "Record"]
 
@@ -28,9 +27,8 @@ class PublishError(BusError):
     """A record was not acknowledged by the bus."""
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """A consumed record and where it came from."""
+class Record(NamedTuple):
+    """A consumed record and where it came from (a tuple: one is built per record read)."""
 
     topic: str
     partition: int
@@ -41,8 +39,7 @@ class Record:
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
     """A record to publish; ``headers`` carry metadata that is not part of the contract's body."""
 
     topic: str

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
@@ -74,9 +74,9 @@ class Claim:
     next_offset: int
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxEntry:
-    """An output to write to the outbox with the batch that produced it."""
+class OutboxEntry(NamedTuple):
+    """An output to write to the outbox with the batch that produced it (a tuple: one is
+    built per output)."""
 
     id: str
     topic: str
@@ -85,8 +85,7 @@ class OutboxEntry:
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
+class OutboxRow(NamedTuple):
     """An output waiting to be published."""
 
     seq: int
