@@ -1024,7 +1024,8 @@ def report(run: Run, info: dict[str, str]) -> None:
                 f"   {sus['events_timed'] / commits:,.0f} events per commit; of the wall time,"
                 f" engine {sus['batch']['sum'] / wall:.0%},"
                 f" commit {sus['commit']['sum'] / wall:.0%}"
-                f" (rest: poll, Record building, relay, gauges;"
+                f" (they overlap: a partition's commit runs while its next batch is in"
+                f" the engine, and a commit's time includes waiting for the interpreter;"
                 f" the totals include the batch before the first commit)"
             )
         other = cpu["machine"] - sum(v for k, v in cpu.items() if k != "machine")
