@@ -26,6 +26,7 @@ from slawatch.events.model import (
     RejectReason,
     TicketEvent,
     UptimeStatus,
+    new_ticket_event,
 )
 from slawatch.timeutil import MINUTE, SECOND, TimeFormatError, from_datetime, parse_time
 
@@ -206,18 +207,10 @@ def _ticket_event(
                 attributes[key] = value
         if explicit:
             attributes.update(explicit)
-    return TicketEvent(
-        id=event_id,
-        type=event_type,
-        time=time,
-        ticket_id=ticket_id,
-        fields=fields,
-        attributes=attributes,
-        comment=comment,
-        source=source,
-        received_at=received_at,
-        backfill=backfill,
-    )
+    return new_ticket_event(
+        event_id, event_type, time, ticket_id, fields, attributes, comment,
+        source, received_at, backfill,
+    )  # fmt: skip
 
 
 def _parse_object(obj: _Object) -> InputEvent:
