@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.events.fastpaths import assert_as_full_validation
 
-from slawatch.events.parse import _fast_time, _parse_object, fast_ticket
+from slawatch.events.parse import _fast_time, _parse_object, _second_start, fast_ticket
 from slawatch.timeutil import parse_time
 
 times = st.sampled_from([
@@ -113,3 +113,16 @@ def test_fast_time_equals_parse_time(
     first = _fast_time(text)
     if first is not None:
         assert first == _fast_time(text) == parse_time(text)
+
+
+@settings(max_examples=500)
+@given(
+    st.sampled_from(["2026-03-02T09:15:07", "1970-01-01T00:00:00", "9999-12-31T23:59:59"]),
+    st.text(".Z0123456789٣+-:\n z", max_size=12),
+)
+def test_fast_time_of_a_remembered_second_equals_the_pattern(whole: str, rest: str) -> None:
+    """A time whose whole second is remembered reads as it does with the caches empty."""
+    _fast_time(whole + "Z")
+    warm = _fast_time(whole + rest)
+    _second_start.clear()
+    assert warm == _fast_time(whole + rest)

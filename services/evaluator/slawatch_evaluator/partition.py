@@ -101,34 +101,46 @@ class PartitionWorker:
         batch = Batch(self.next_offset)
         touched: set[str] = set()
         timers = engine.due(now)
-        batch.outputs += timers
+        outputs = batch.outputs
+        outputs += timers
         touched.update(o.subject for o in timers)
+        counts: dict[Verdict, int] = {}
+        last_time: int | None = None
         for record in records:
-            batch.next_offset = record.offset + 1
             event = parse_event(record.value)
             if isinstance(event, Rejection):
                 self._dead_letter(batch, record, event.message, event.reason.value, now)
                 continue
             if isinstance(event, Acknowledgement):
-                batch.verdicts["ignored"] += 1
+                counts[Verdict.IGNORED] = counts.get(Verdict.IGNORED, 0) + 1
                 continue
             result = engine.apply(event, now, raw=record.value)
-            batch.verdicts[result.verdict.value] += 1
-            if result.verdict is Verdict.TOO_LATE:
+            verdict = result.verdict
+            counts[verdict] = counts.get(verdict, 0) + 1
+            if verdict is Verdict.TOO_LATE:
                 message = "too_late: the history this late event needs was discarded (rule 6a)"
                 self._dead_letter(batch, record, message, "too_late", now)
                 continue
-            if result.verdict is not Verdict.DUPLICATE:
-                batch.outputs += result.outputs
+            if verdict is not Verdict.DUPLICATE:
+                outputs += result.outputs
                 touched.add(event.subject)
-                batch.event_time_lag = (now - event.time) / 1e6
-        batch.changes = [engine.export_change(key) for key in touched if key in engine.subjects]
+                last_time = event.time
+        if records:
+            batch.next_offset = records[-1].offset + 1
+        verdicts = batch.verdicts
+        for verdict, n in counts.items():
+            verdicts[verdict.value] += n
+        if last_time is not None:
+            batch.event_time_lag = (now - last_time) / 1e6
+        subjects = engine.subjects
+        batch.changes = [engine.export_change(key) for key in touched if key in subjects]
         headers: dict[tuple[str, bool], tuple[tuple[str, bytes], ...]] = {}
-        for out in batch.outputs:
+        append = batch.headers.append
+        for out in outputs:
             found = headers.get((out.subject, out.backfill))
             if found is None:
                 found = headers[(out.subject, out.backfill)] = self._headers(out)
-            batch.headers.append(found)
+            append(found)
         self.next_offset = batch.next_offset
         return batch
 

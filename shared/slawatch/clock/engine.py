@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
@@ -278,12 +278,6 @@ class Engine:
 
     # --- input events ------------------------------------------------------------
 
-    def _subject(self, key: str, kind: SubjectKind) -> Subject:
-        subject = self.subjects.get(key)
-        if subject is None:
-            subject = self.subjects[key] = Subject(key, kind)
-        return subject
-
     def _expire(self, subject: Subject, now: int) -> None:
         while subject.closes and now >= subject.closes[0][1] + self.retention:
             self._compact(subject, subject.closes.pop(0)[0])
@@ -304,6 +298,10 @@ class Engine:
         subject = self.subjects.get(event.subject)
         if subject is None:
             return Verdict.APPLIED
+        return self._verdict(subject, event, now)
+
+    def _verdict(self, subject: Subject, event: InputEvent, now: int) -> Verdict:
+        """:meth:`check`'s answer for an event of a known subject."""
         self._expire(subject, now)
         if subject.ids is not None and (event.source, event.id) in subject.ids:
             return Verdict.DUPLICATE
@@ -326,29 +324,41 @@ class Engine:
         already has it; ``raw`` is the JSON the event was parsed from, kept as its history
         line instead of encoding the event again.
         """
-        if verdict is None:
-            verdict = self.check(event, now)
+        kind = kind_of_event(event)
+        if kind is None:
+            if verdict is None:
+                verdict = Verdict.IGNORED
+            subject = None
+        else:
+            key = event.subject
+            subject = self.subjects.get(key)
+            if verdict is None:
+                verdict = Verdict.APPLIED if subject is None else self._verdict(subject, event, now)
         if verdict in (Verdict.DUPLICATE, Verdict.TOO_LATE, Verdict.IGNORED):
             return Applied(verdict, [])
-        kind = kind_of_event(event)
         assert kind is not None and not isinstance(event, Acknowledgement)
-        subject = self._subject(event.subject, kind)
+        if subject is None:
+            subject = self.subjects[key] = Subject(key, kind)
         if verdict is Verdict.RECOMPUTED:
             outputs = self._recompute(subject, event, now)
         else:
-            if kind.ignores(subject.state):
+            state = subject.state
+            if kind.ignores(state):
                 verdict = Verdict.IGNORED
-            state, key = subject.state, subject.key
-            history = self._loader(subject) if kind is TICKETS else None
-            if subject.due is not None and subject.due < event.time:
-                outputs = kind.fire_before(state, key, event.time)
+            lines = subject.history
+            history = None
+            if kind is TICKETS and lines is not None:
+                history = partial(decode_history, lines)
+            time = event.time
+            if subject.due is not None and subject.due < time:
+                outputs = kind.fire_before(state, key, time)
                 self._mark_timers(subject, outputs, now)
                 outputs += kind.apply(state, key, event, self.catalog, history)
             else:
                 outputs = kind.apply(state, key, event, self.catalog, history)
-            subject.last_time = event.time
-            if subject.history is not None:
-                subject.history.append(_line(event, raw))
+            subject.last_time = time
+            if lines is not None:
+                lines.append(_line(event, raw))
             due = kind.next_due(state)
             if due is not None and due < now - self.lateness:
                 late = kind.fire_before(state, key, now - self.lateness)
@@ -356,21 +366,15 @@ class Engine:
                 outputs += late
                 due = kind.next_due(state)
             self._settle(subject, now, due)
-        if subject.ids is not None:
-            subject.ids.add((event.source, event.id))
+        ids = subject.ids
+        if ids is not None:
+            ids.add((event.source, event.id))
         if event.backfill:
             for out in outputs:
                 out.backfill = True
         if verdict is Verdict.RECOMPUTED:
             self._settle(subject, now)
         return Applied(verdict, outputs)
-
-    @staticmethod
-    def _loader(subject: Subject) -> Callable[[], list[InputEvent]] | None:
-        history = subject.history
-        if history is None:
-            return None
-        return lambda: decode_history(history)
 
     def _mark_timers(self, subject: Subject, timer_outputs: Sequence[Output], now: int) -> None:
         subject.timer_mark = _latest(subject.timer_mark, timer_outputs)

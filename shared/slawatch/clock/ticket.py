@@ -115,12 +115,12 @@ def _emit(
 ) -> None:
     head = cycle.version.head(kind, cycle.sla, cycle.target)
     time_text = format_time(t)
-    key = f"{kind.value}|{subject}{head.pair}{cycle.number}|{time_text}"
+    body = head.body.copy()
+    key = f"{body['type']}|{subject}{head.pair}{cycle.number}|{time_text}"
     if discriminator:
         key += "|" + "|".join(map(written, discriminator))
     goal = cycle.goal
     f = state.fields
-    body = head.body.copy()
     body["id"] = uuid5_text(key)
     body["time"] = time_text
     body["subject"] = subject

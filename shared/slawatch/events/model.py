@@ -6,7 +6,7 @@ integer microseconds UTC (:mod:`slawatch.timeutil`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any, TypeAlias
 
@@ -20,6 +20,7 @@ __all__ = [
     "Rejection",
     "TicketEvent",
     "UptimeStatus",
+    "new_ticket_event",
 ]
 
 
@@ -109,6 +110,54 @@ class TicketEvent:
     def subject(self) -> str:
         """``ticket:ID``."""
         return "ticket:" + self.ticket_id
+
+
+def _setters(cls: type, *names: str) -> tuple[Any, ...]:
+    """The slot setters of a frozen dataclass, which must name all its fields in order."""
+    if names != tuple(f.name for f in fields(cls)):
+        raise TypeError(f"{cls.__name__} has fields {fields(cls)}, not {names}")
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+_new = object.__new__
+(
+    _set_id, _set_type, _set_time, _set_ticket_id, _set_fields, _set_attributes,
+    _set_comment, _set_source, _set_received_at, _set_backfill,
+) = _setters(
+    TicketEvent, "id", "type", "time", "ticket_id", "fields", "attributes",
+    "comment", "source", "received_at", "backfill",
+)  # fmt: skip
+
+
+def new_ticket_event(
+    event_id: str,
+    event_type: EventType,
+    time: int,
+    ticket_id: str,
+    fields: dict[str, Any],
+    attributes: dict[str, Any],
+    comment: CommentInfo | None,
+    source: str | None,
+    received_at: int | None,
+    backfill: bool,
+) -> TicketEvent:
+    """``TicketEvent`` of these fields, in order: equal to the constructor's, and as frozen.
+
+    It fills the slots directly rather than through the frozen dataclass's per-field
+    ``object.__setattr__``, which costs more than the rest of parsing a ticket event.
+    """
+    event = _new(TicketEvent)
+    _set_id(event, event_id)
+    _set_type(event, event_type)
+    _set_time(event, time)
+    _set_ticket_id(event, ticket_id)
+    _set_fields(event, fields)
+    _set_attributes(event, attributes)
+    _set_comment(event, comment)
+    _set_source(event, source)
+    _set_received_at(event, received_at)
+    _set_backfill(event, backfill)
+    return event
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from slawatch.events.model import (
     RejectReason,
     TicketEvent,
     UptimeStatus,
+    new_ticket_event,
 )
 from slawatch.timeutil import MINUTE, SECOND, TimeFormatError, from_datetime, parse_time
 
@@ -206,18 +207,10 @@ def _ticket_event(
                 attributes[key] = value
         if explicit:
             attributes.update(explicit)
-    return TicketEvent(
-        id=event_id,
-        type=event_type,
-        time=time,
-        ticket_id=ticket_id,
-        fields=fields,
-        attributes=attributes,
-        comment=comment,
-        source=source,
-        received_at=received_at,
-        backfill=backfill,
-    )
+    return new_ticket_event(
+        event_id, event_type, time, ticket_id, fields, attributes, comment,
+        source, received_at, backfill,
+    )  # fmt: skip
 
 
 def _parse_object(obj: _Object) -> InputEvent:
@@ -457,9 +450,19 @@ def _fast_time(text: str) -> int | None:
     """The instant of a time in the usual shape, equal to ``parse_time``'s; else ``None``.
 
     Each calendar date is parsed once by ``parse_time`` and remembered, and so is each
-    whole second's instant (events come in bursts), so the common case costs one match,
-    a look-up and the fraction's conversion.
+    whole second's instant (events come in bursts). A time in UTC (``Z``) whose whole
+    second is remembered skips the pattern: it costs a look-up and the fraction's
+    conversion.
     """
+    instant = _second_start.get(text[:19])
+    if instant is not None:
+        size = len(text)
+        if size == 20 and text[19] == "Z":
+            return instant
+        if 21 < size < 31 and text[19] == "." and text[-1] == "Z":
+            fraction = text[20:-1]
+            if fraction.isascii() and fraction.isdigit():
+                return instant + int(fraction[:6].ljust(6, "0"))
     m = _COMMON_TIME.fullmatch(text)
     if m is None:
         return None
