@@ -128,6 +128,28 @@ async def test_small_batches_with_commits_queued_behind_each_other_equal_replay(
     assert comparable(got) == comparable(replayed(VERSIONS, [v for _, v in records]))
 
 
+async def test_a_stop_while_a_commit_is_in_flight_publishes_all_that_was_committed(
+    settings: Settings,
+) -> None:
+    bus = MemoryBus(partitions=2)
+    records = canonical(lines(tickets(40, seed=7)), wall_clock() - 60 * SECOND)
+    await publish(bus, settings.topic(Topics.CANONICAL), records)
+    small = settings.model_copy(update={"batch_max_records": 5})
+    ev = evaluator(small, bus)
+    stop = asyncio.Event()
+    task = asyncio.create_task(ev.run(stop))
+    for _ in range(2000):
+        await asyncio.sleep(0.001)
+        in_flight = any(not t.done() for chain in ev._commits.values() for t in chain)
+        if in_flight or (not ev.concurrent_commits and ev.metrics.commit_seconds._sum.get()):
+            break
+    stop.set()
+    await task
+    assert await pending(ev) == 0
+    assert outputs(bus, settings)
+    await ev.db.dispose()
+
+
 async def test_a_queued_commit_behind_a_fenced_one_is_not_written(settings: Settings) -> None:
     bus = MemoryBus(partitions=1)
     topic = settings.topic(Topics.CANONICAL)
