@@ -100,9 +100,10 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    relay_stop = asyncio.Event()  # set once the senders are done: the relay drains their records
+    relaying = asyncio.create_task(relay.run(relay_stop), name="relay")
     tasks = [
         asyncio.create_task(server.serve(), name="http"),
-        asyncio.create_task(relay.run(stop), name="relay"),
         *(asyncio.create_task(s.run(stop), name=f"sender-{n}") for n, s in enumerate(senders)),
     ]
     log.info("notifier started", owner=owner, port=settings.port, channels=sorted(channels))
@@ -111,9 +112,11 @@ async def serve(settings: Settings) -> None:
     finally:
         stop.set()
         server.should_exit = True
-        relay.wake()
         due.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+        relay_stop.set()
+        relay.wake()
+        await asyncio.gather(relaying, return_exceptions=True)
         for channel in channels.values():
             await channel.close()
         await publisher.stop()
