@@ -80,6 +80,17 @@ async def test_publish_waits_for_every_ack_and_keeps_order_per_key(prefix: str) 
     assert len({(r.key, r.partition) for r in records}) == 3
 
 
+async def send_plainly(bootstrap: str, topic: str, keys: list[bytes]) -> None:
+    """One record per key through aiokafka's own partitioner (``send``), for comparison."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for key in keys:
+            await producer.send_and_wait(topic, b"v", key=key)
+    finally:
+        await producer.stop()
+
+
 async def test_publish_puts_each_key_where_a_plain_send_would(prefix: str) -> None:
     """Batched publishing partitions by key as ``send`` does, so co-partitioned topics agree."""
     bootstrap = kafka_bootstrap()
@@ -89,13 +100,7 @@ async def test_publish_puts_each_key_where_a_plain_send_would(prefix: str) -> No
     headers = (("slawatch-ticket", b'{"a":1}'),)
     async with KafkaPublisher(bootstrap) as publisher:
         await publisher.publish([Message(batched, k, b"v" * 3000, headers) for k in keys])
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for key in keys:
-            await producer.send_and_wait(plain, b"v", key=key)
-    finally:
-        await producer.stop()
+    await send_plainly(bootstrap, plain, keys)
     got = {r.key: r.partition for r in await read_topic(bootstrap, batched, len(keys))}
     want = {r.key: r.partition for r in await read_topic(bootstrap, plain, len(keys))}
     assert got == want
@@ -121,13 +126,7 @@ async def test_keys_follow_a_topic_that_grew_as_a_plain_send_would(prefix: str) 
             await admin.close()
         await asyncio.sleep(1.5)
         await publisher.publish([Message(grown, k, b"after") for k in keys])
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for key in keys:
-            await producer.send_and_wait(plain, b"v", key=key)
-    finally:
-        await producer.stop()
+    await send_plainly(bootstrap, plain, keys)
     after = {r.key: r.partition for r in await read_topic(bootstrap, grown, 2 * len(keys))
              if r.value == b"after"}  # fmt: skip
     want = {r.key: r.partition for r in await read_topic(bootstrap, plain, len(keys))}

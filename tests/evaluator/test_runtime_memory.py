@@ -150,15 +150,22 @@ async def test_a_stop_while_a_commit_is_in_flight_publishes_all_that_was_committ
     await ev.db.dispose()
 
 
-async def test_a_queued_commit_behind_a_fenced_one_is_not_written(settings: Settings) -> None:
+async def claimed_from_a_zombie(
+    settings: Settings, seed: int
+) -> tuple[MemoryBus, str, Evaluator, Evaluator]:
+    """A one-partition stream whose partition ``zombie`` claimed, then ``successor``."""
     bus = MemoryBus(partitions=1)
     topic = settings.topic(Topics.CANONICAL)
-    records = canonical(lines(tickets(5, seed=6)), wall_clock())
-    await publish(bus, topic, records)
+    await publish(bus, topic, canonical(lines(tickets(5, seed=seed)), wall_clock()))
     zombie = evaluator(settings, bus, owner="zombie")
     await zombie.on_assign([(topic, 0)])
     successor = evaluator(settings, bus, owner="successor")
     await successor.on_assign([(topic, 0)])
+    return bus, topic, zombie, successor
+
+
+async def test_a_queued_commit_behind_a_fenced_one_is_not_written(settings: Settings) -> None:
+    bus, topic, zombie, successor = await claimed_from_a_zombie(settings, seed=6)
     worker = zombie.workers[(topic, 0)]
     read = bus.read(topic, 0, 0, 100)
     await zombie._step(worker, read[:5], wall_clock())
@@ -173,14 +180,7 @@ async def test_a_queued_commit_behind_a_fenced_one_is_not_written(settings: Sett
 
 
 async def test_stale_owner_is_fenced(settings: Settings) -> None:
-    bus = MemoryBus(partitions=1)
-    topic = settings.topic(Topics.CANONICAL)
-    records = canonical(lines(tickets(5, seed=3)), wall_clock())
-    await publish(bus, topic, records)
-    zombie = evaluator(settings, bus, owner="zombie")
-    await zombie.on_assign([(topic, 0)])
-    successor = evaluator(settings, bus, owner="successor")
-    await successor.on_assign([(topic, 0)])
+    bus, topic, zombie, successor = await claimed_from_a_zombie(settings, seed=3)
     worker = zombie.workers[(topic, 0)]
     await zombie._step(worker, bus.read(topic, 0, 0, 100), wall_clock())
     await zombie._committed([(topic, 0)])

@@ -135,8 +135,7 @@ async def test_a_refused_publish_leaves_the_rows_and_they_go_out_once_in_order(
 ) -> None:
     bus = FailingOnce()
     relay = OutboxRelay(db, bus, lambda: [SOURCE])
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop))
+    task = asyncio.create_task(relay.run())
     await asyncio.sleep(0.05)
     for batch in (("a", "b"), ("c",)):
         rows = entries(*batch)
@@ -145,8 +144,7 @@ async def test_a_refused_publish_leaves_the_rows_and_they_go_out_once_in_order(
         await asyncio.sleep(0.05)
         if await left(db) == 0:
             break
-    stop.set()
-    relay.wake()
+    relay.stop()
     await task
     assert bus.refused == 1
     assert published(bus) == ["a", "b", "c"]
@@ -190,16 +188,14 @@ class Refusing(MemoryBus):
 async def test_the_backlog_counts_rows_waiting_while_the_bus_refuses(db: AsyncEngine) -> None:
     seen: list[int] = []
     relay = OutboxRelay(db, Refusing(partitions=1), lambda: [SOURCE], backlog=seen.append)
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop))
+    task = asyncio.create_task(relay.run())
     rows = entries("a", "b", "c")
     relay.offer(SOURCE, await commit(db, SOURCE, rows), rows)
     for _ in range(100):
         await asyncio.sleep(0.1)
         if 3 in seen:
             break
-    stop.set()
-    relay.wake()
+    relay.stop()
     await task
     assert 3 in seen
     assert not relay.healthy

@@ -319,8 +319,7 @@ class Evaluator:
         """Consume, evaluate and commit until ``stop`` is set."""
         await self.source.start(self.on_assign, self.on_revoke)
         self.health.started = True
-        relay_stop = asyncio.Event()  # set once the last commit is in: the relay drains it
-        relay = asyncio.create_task(self.relay.run(relay_stop), name="outbox-relay")
+        relay = asyncio.create_task(self.relay.run(), name="outbox-relay")
         next_gauges = 0.0
         try:
             while not stop.is_set():
@@ -353,8 +352,7 @@ class Evaluator:
         finally:
             stop.set()
             await self._committed(list(self._commits))
-            relay_stop.set()
-            self.relay.wake()
+            self.relay.stop()  # after the last commit is in, so its rows go out
             await relay
             await self.source.stop()
 

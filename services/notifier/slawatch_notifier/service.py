@@ -100,8 +100,7 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    relay_stop = asyncio.Event()  # set once the senders are done: the relay drains their records
-    relaying = asyncio.create_task(relay.run(relay_stop), name="relay")
+    relaying = asyncio.create_task(relay.run(), name="relay")
     tasks = [
         asyncio.create_task(server.serve(), name="http"),
         *(asyncio.create_task(s.run(stop), name=f"sender-{n}") for n, s in enumerate(senders)),
@@ -114,8 +113,7 @@ async def serve(settings: Settings) -> None:
         server.should_exit = True
         due.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-        relay_stop.set()
-        relay.wake()
+        relay.stop()  # after the senders, so the records of their last sends go out
         await asyncio.gather(relaying, return_exceptions=True)
         for channel in channels.values():
             await channel.close()

@@ -69,11 +69,17 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._offered: deque[_Offered] = deque()
         self._read = True
+        self._stopping = False
 
     def wake(self) -> None:
         """Publish soon, reading the outbox first: rows were committed that nobody offers,
         or a partition was just claimed and may hold rows of its previous owner."""
         self._read = True
+        self._wake.set()
+
+    def stop(self) -> None:
+        """End :meth:`run` after one more round: call it once every writer is done."""
+        self._stopping = True
         self._wake.set()
 
     def offer(
@@ -136,8 +142,8 @@ class OutboxRelay:
         async with self.db.connect() as conn:
             return await common.count_pending(conn, self.owned())
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Relay until ``stop`` is set, then once more for rows committed meanwhile."""
+    async def run(self) -> None:
+        """Relay until :meth:`stop`, then once more for rows committed meanwhile."""
         backoff = 0.1
         counted = 0.0
         while True:
@@ -146,7 +152,7 @@ class OutboxRelay:
             except TimeoutError:
                 self._read = True
             self._wake.clear()
-            last_round = stop.is_set()
+            last_round = self._stopping
             try:
                 if time.monotonic() - counted > 2.0:
                     self.backlog(await self._backlog())
