@@ -37,15 +37,19 @@ from slawatch.timeutil import SECOND
 from slawatch_evaluator.partition import PartitionWorker
 
 
-def run(records: list[Record], batch: int) -> tuple[float, int]:
-    """CPU seconds spent in ``process`` over all of ``records``, and the outputs made."""
-    settings = Settings()
-    worker = PartitionWorker(
+def new_worker() -> PartitionWorker:
+    """The worker of partition 0 with the ``DESK`` definitions and the bench's lateness."""
+    return PartitionWorker(
         Claim("canonical", 0, 1, 0),
         [DefinitionsVersion(1, None, load_definitions(DESK))],
         lateness=int(pipeline_bench.LATENESS_S * SECOND),
-        retention=settings.retention,
+        retention=Settings().retention,
     )
+
+
+def run(records: list[Record], batch: int) -> tuple[float, int]:
+    """CPU seconds spent in ``process`` over all of ``records``, and the outputs made."""
+    worker = new_worker()
     cpu, outputs = 0.0, 0
     for start in range(0, len(records), batch):
         now = pipeline_bench._now_us()

@@ -23,15 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import orjson
 import pipeline_bench
-from tests.support.streams import DESK
+import worker_bench
 
 from slawatch.bus import Record
-from slawatch.definitions import load_definitions
-from slawatch.definitions.model import DefinitionsVersion
 from slawatch.settings import Settings
-from slawatch.store.common import Claim
 from slawatch.timeutil import DAY, SECOND, parse_time
-from slawatch_evaluator.partition import Batch, PartitionWorker
+from slawatch_evaluator.partition import Batch
 
 NOW = parse_time("2026-12-02T12:00:00Z")
 """The processing clock's start: the stream's times are moved to it, not to the wall clock."""
@@ -58,16 +55,10 @@ def digest(events: int, seed: int, *, historical: bool) -> tuple[str, int, int]:
     """The digest of one stream through the worker, its outputs and its subjects."""
     pairs = pipeline_bench.desk_stream(events, seed, historical=historical)
     records = [Record("canonical", 0, n, key, value) for n, (key, value) in enumerate(pairs)]
-    settings = Settings()
-    worker = PartitionWorker(
-        Claim("canonical", 0, 1, 0),
-        [DefinitionsVersion(1, None, load_definitions(DESK))],
-        lateness=int(pipeline_bench.LATENESS_S * SECOND),
-        retention=settings.retention,
-    )
+    worker = worker_bench.new_worker()
     h = hashlib.sha256()
     outputs = 0
-    size = settings.batch_max_records
+    size = Settings().batch_max_records
     for n, start in enumerate(range(0, len(records), size)):
         batch = worker.process(records[start : start + size], NOW + n * TICK)
         outputs += len(batch.outputs)
