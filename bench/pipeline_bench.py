@@ -161,9 +161,11 @@ def machine() -> dict[str, str]:
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _proc_cpu(pid: int) -> float | None:
+def _proc_cpu(pid: int, thread: int | None = None) -> float | None:
+    """CPU seconds of process ``pid``, or of its thread ``thread`` alone."""
+    path = Path(f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat")
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = path.read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
     return (int(fields[11]) + int(fields[12])) / _TICK
@@ -187,10 +189,12 @@ def _machine_busy() -> float:
 
 @dataclass
 class CpuSample:
-    """CPU seconds so far: the evaluator, each PostgreSQL and Kafka process, the machine."""
+    """CPU seconds so far: the evaluator (and its event loop's thread), each PostgreSQL and
+    Kafka process, the machine."""
 
     at: float
     evaluator: float
+    loop: float
     postgres: dict[int, float]
     kafka: dict[int, float]
     bench: float
@@ -209,6 +213,7 @@ class CpuSample:
         return cls(
             time.monotonic(),
             _proc_cpu(evaluator_pid) or 0.0,
+            _proc_cpu(evaluator_pid, evaluator_pid) or 0.0,
             each("postgres"),
             each("java"),
             _proc_cpu(os.getpid()) or 0.0,
@@ -224,6 +229,7 @@ class CpuSample:
 
         return {
             "evaluator": (self.evaluator - start.evaluator) / wall,
+            "loop": (self.loop - start.loop) / wall,
             "postgres": delta(self.postgres, start.postgres) / wall,
             "kafka": delta(self.kafka, start.kafka) / wall,
             "bench": (self.bench - start.bench) / wall,
@@ -1028,12 +1034,19 @@ def report(run: Run, info: dict[str, str]) -> None:
                 f" the engine, and a commit's time includes waiting for the interpreter;"
                 f" the totals include the batch before the first commit)"
             )
-        other = cpu["machine"] - sum(v for k, v in cpu.items() if k != "machine")
+        other = cpu["machine"] - sum(v for k, v in cpu.items() if k not in ("machine", "loop"))
         print(
-            f"   cores busy: evaluator {cpu['evaluator']:.2f}, postgres {cpu['postgres']:.2f},"
-            f" kafka {cpu['kafka']:.2f}, this bench {cpu['bench']:.2f};"
-            f" machine {cpu['machine']:.2f} of {info['nproc']}"
+            f"   cores busy: evaluator {cpu['evaluator']:.2f}"
+            f" (event loop {cpu['loop']:.2f}, engine threads {cpu['evaluator'] - cpu['loop']:.2f}),"
+            f" postgres {cpu['postgres']:.2f}, kafka {cpu['kafka']:.2f},"
+            f" this bench {cpu['bench']:.2f}; machine {cpu['machine']:.2f} of {info['nproc']}"
             f" (other processes {other:.2f})"
+        )
+        us = {k: v * 1e6 / sus["rate"] for k, v in cpu.items()}
+        print(
+            f"   CPU per event: evaluator {us['evaluator']:.0f} µs (event loop {us['loop']:.0f},"
+            f" engine threads {us['evaluator'] - us['loop']:.0f}),"
+            f" postgres {us['postgres']:.0f} µs, kafka {us['kafka']:.0f} µs"
         )
         ok = sus["rate"] >= 0.5 * raw["R"] and sus["rate"] >= 20_000
         rows.append(
