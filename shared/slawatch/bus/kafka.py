@@ -208,27 +208,31 @@ class KafkaPublisher:
             if self._counts.setdefault(topic, count) != count:
                 self._counts[topic] = count  # the topic grew: keys move, as send() would
                 self._partitions.clear()
-        for message in messages:
-            size = len(message.value) + len(message.key or b"")
-            size += sum(len(name) + len(value) for name, value in message.headers)
+        known = self._partitions
+        header_lists: dict[tuple[tuple[str, bytes], ...], tuple[list[Any], int]] = {}
+        for topic, key, value, pairs in messages:
+            found = header_lists.get(pairs)
+            if found is None:
+                found = header_lists[pairs] = (list(pairs), sum(len(n) + len(v) for n, v in pairs))
+            headers, extra = found
+            size = len(value) + (len(key) if key else 0) + extra
             if size > limit:
                 raise MessageSizeTooLargeError(
                     f"a record of {size} bytes is above max_request_size ({limit})"
                 )
-            partition = await self._partition_of(producer, message.topic, message.key)
-            slot = (message.topic, partition)
-            headers = list(message.headers) or None
+            partition = known.get((topic, key)) if key is not None else None
+            if partition is None:
+                partition = await self._partition_of(producer, topic, key)
+            slot = (topic, partition)
             batch = batches.get(slot)
             if batch is None:
                 batch = batches[slot] = producer.create_batch()
-            if batch.append(key=message.key, value=message.value, timestamp=None, headers=headers):
+            if batch.append(key=key, value=value, timestamp=None, headers=headers):
                 continue
-            futures.append(await producer.send_batch(batch, message.topic, partition=partition))
+            futures.append(await producer.send_batch(batch, topic, partition=partition))
             batch = batches[slot] = producer.create_batch()
-            if not batch.append(
-                key=message.key, value=message.value, timestamp=None, headers=headers
-            ):
-                raise PublishError(f"a record of {len(message.value)} bytes fits no batch")
+            if not batch.append(key=key, value=value, timestamp=None, headers=headers):
+                raise PublishError(f"a record of {len(value)} bytes fits no batch")
         for (topic, partition), batch in batches.items():
             futures.append(await producer.send_batch(batch, topic, partition=partition))
 
