@@ -17,10 +17,9 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import orjson
 
@@ -59,9 +58,12 @@ class Verdict(StrEnum):
     """Late, and the history it needs was discarded (rule 6a)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """The verdict on one input event and the outputs it caused."""
+class Applied(NamedTuple):
+    """The verdict on one input event and the outputs it caused.
+
+    A named tuple rather than a frozen dataclass: one is made per event, and a frozen
+    dataclass's ``__init__`` costs several times as much.
+    """
 
     verdict: Verdict
     outputs: list[Output]
@@ -121,12 +123,12 @@ class IdSet:
         return ids
 
 
-@dataclass(frozen=True, slots=True)
-class StoredChange:
+class StoredChange(NamedTuple):
     """What a store writes for one changed subject (:meth:`Engine.export_change`).
 
     ``record`` is the subject without its history; the history changed by ``lines``
     appended at position ``start``, after deleting the stored history when ``rewrite``.
+    A named tuple, as :class:`Applied` is, for the cost of making one per subject.
     """
 
     key: str
