@@ -401,10 +401,18 @@ def _optional(obj: _Object, key: str, path: str, kind: type[_T]) -> _T | None:
 
 
 def _fast_instant(text: str) -> int | None:
-    """:func:`_fast_time`, when the instant is also in the accepted range."""
+    """:func:`_fast_time`, when the instant is also in the accepted range.
+
+    Each text's instant is remembered: an event's ``time`` and ``received_at`` mostly
+    repeat those of the events just before it.
+    """
+    instant = _instants.get(text)
+    if instant is not None:
+        return instant
     instant = _fast_time(text)
     if instant is None or not _MIN_INSTANT <= instant <= _MAX_INSTANT:
         return None
+    _remember(_instants, text, instant)
     return instant
 
 
@@ -443,6 +451,7 @@ _COMMON_TIME: Final = re.compile(
 )
 _CACHE_LIMIT: Final = 4096
 _day_start: dict[str, int] = {}
+_instants: dict[str, int] = {}
 _second_start: dict[str, int] = {}
 
 
