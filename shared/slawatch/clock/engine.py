@@ -58,6 +58,10 @@ class Verdict(StrEnum):
     """Late, and the history it needs was discarded (rule 6a)."""
 
 
+_NOT_APPLIED = frozenset((Verdict.DUPLICATE, Verdict.TOO_LATE, Verdict.IGNORED))
+"""The verdicts on which an event changes nothing."""
+
+
 class Applied(NamedTuple):
     """The verdict on one input event and the outputs it caused.
 
@@ -281,6 +285,10 @@ class Engine:
     # --- input events ------------------------------------------------------------
 
     def _expire(self, subject: Subject, now: int) -> None:
+        """Compact closed windows past retention; drop an idle subject's history past it.
+
+        Nothing expires for a subject with no closed window that is not idle.
+        """
         while subject.closes and now >= subject.closes[0][1] + self.retention:
             self._compact(subject, subject.closes.pop(0)[0])
         if (
@@ -304,8 +312,10 @@ class Engine:
 
     def _verdict(self, subject: Subject, event: InputEvent, now: int) -> Verdict:
         """:meth:`check`'s answer for an event of a known subject."""
-        self._expire(subject, now)
-        if subject.ids is not None and (event.source, event.id) in subject.ids:
+        if subject.closes or subject.idle_since is not None:
+            self._expire(subject, now)
+        ids = subject.ids
+        if ids is not None and (event.source, event.id) in ids:
             return Verdict.DUPLICATE
         if subject.is_late(event.time):
             if subject.history is None or subject.before_base(event.time):
@@ -336,7 +346,7 @@ class Engine:
             subject = self.subjects.get(key)
             if verdict is None:
                 verdict = Verdict.APPLIED if subject is None else self._verdict(subject, event, now)
-        if verdict in (Verdict.DUPLICATE, Verdict.TOO_LATE, Verdict.IGNORED):
+        if verdict in _NOT_APPLIED:
             return Applied(verdict, [])
         assert kind is not None and not isinstance(event, Acknowledgement)
         if subject is None:
