@@ -516,7 +516,7 @@ class Engine:
             "due": subject.due,
             "base": subject.base,
             "base_time": subject.base_time,
-            "closes": [list(c) for c in subject.closes],
+            "closes": list(map(list, subject.closes)),
             "kept": subject.history is not None,
         }
 
