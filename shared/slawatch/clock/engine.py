@@ -19,7 +19,7 @@ import heapq
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from functools import partial
-from typing import Any, Literal, NamedTuple
+from typing import Any, Final, Literal, NamedTuple
 
 import orjson
 
@@ -58,7 +58,17 @@ class Verdict(StrEnum):
     """Late, and the history it needs was discarded (rule 6a)."""
 
 
-_NOT_APPLIED = frozenset((Verdict.DUPLICATE, Verdict.TOO_LATE, Verdict.IGNORED))
+# The members the per-event paths use, as module globals: under Python 3.11 a member read
+# off its class (``Verdict.APPLIED``) goes through ``EnumType.__getattr__``'s attribute
+# hook, at several times the cost of a global's look-up.
+_APPLIED: Final = Verdict.APPLIED
+_RECOMPUTED: Final = Verdict.RECOMPUTED
+_DUPLICATE: Final = Verdict.DUPLICATE
+_IGNORED: Final = Verdict.IGNORED
+_TOO_LATE: Final = Verdict.TOO_LATE
+_WINDOW_CLOSED: Final = OutputType.WINDOW_CLOSED
+
+_NOT_APPLIED: Final = frozenset((_DUPLICATE, _TOO_LATE, _IGNORED))
 """The verdicts on which an event changes nothing."""
 
 
@@ -304,10 +314,10 @@ class Engine:
     def check(self, event: InputEvent, now: int) -> Verdict:
         """Whether ``event`` would be applied at processing time ``now``, without applying it."""
         if kind_of_event(event) is None:
-            return Verdict.IGNORED
+            return _IGNORED
         subject = self.subjects.get(event.subject)
         if subject is None:
-            return Verdict.APPLIED
+            return _APPLIED
         return self._verdict(subject, event, now)
 
     def _verdict(self, subject: Subject, event: InputEvent, now: int) -> Verdict:
@@ -316,12 +326,12 @@ class Engine:
             self._expire(subject, now)
         ids = subject.ids
         if ids is not None and (event.source, event.id) in ids:
-            return Verdict.DUPLICATE
+            return _DUPLICATE
         if subject.is_late(event.time):
             if subject.history is None or subject.before_base(event.time):
-                return Verdict.TOO_LATE
-            return Verdict.RECOMPUTED
-        return Verdict.APPLIED
+                return _TOO_LATE
+            return _RECOMPUTED
+        return _APPLIED
 
     def apply(
         self,
@@ -339,24 +349,24 @@ class Engine:
         kind = kind_of_event(event)
         if kind is None:
             if verdict is None:
-                verdict = Verdict.IGNORED
+                verdict = _IGNORED
             subject = None
         else:
             key = event.subject
             subject = self.subjects.get(key)
             if verdict is None:
-                verdict = Verdict.APPLIED if subject is None else self._verdict(subject, event, now)
+                verdict = _APPLIED if subject is None else self._verdict(subject, event, now)
         if verdict in _NOT_APPLIED:
             return Applied(verdict, [])
         assert kind is not None and not isinstance(event, Acknowledgement)
         if subject is None:
             subject = self.subjects[key] = Subject(key, kind)
-        if verdict is Verdict.RECOMPUTED:
+        if verdict is _RECOMPUTED:
             outputs = self._recompute(subject, event, now)
         else:
             state = subject.state
             if kind.ignores(state):
-                verdict = Verdict.IGNORED
+                verdict = _IGNORED
             lines = subject.history
             history = None
             if kind is TICKETS and lines is not None:
@@ -384,14 +394,14 @@ class Engine:
         if event.backfill:
             for out in outputs:
                 out.backfill = True
-        if verdict is Verdict.RECOMPUTED:
+        if verdict is _RECOMPUTED:
             self._settle(subject, now)
         return Applied(verdict, outputs)
 
     def _mark_timers(self, subject: Subject, timer_outputs: Sequence[Output], now: int) -> None:
         subject.timer_mark = _latest(subject.timer_mark, timer_outputs)
         for out in timer_outputs:
-            if out.type is OutputType.WINDOW_CLOSED:
+            if out.type is _WINDOW_CLOSED:
                 subject.closes.append((out.time, now))
 
     def _compact(self, subject: Subject, boundary: int) -> None:
