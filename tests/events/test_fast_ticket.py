@@ -8,7 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.events.fastpaths import assert_as_full_validation
 
-from slawatch.events.parse import _fast_time, _parse_object, _second_start, fast_ticket
+from slawatch.events.parse import (
+    _fast_instant,
+    _fast_time,
+    _instants,
+    _parse_object,
+    _second_start,
+    _time,
+    fast_ticket,
+)
 from slawatch.timeutil import parse_time
 
 times = st.sampled_from([
@@ -126,3 +134,22 @@ def test_fast_time_of_a_remembered_second_equals_the_pattern(whole: str, rest: s
     warm = _fast_time(whole + rest)
     _second_start.clear()
     assert warm == _fast_time(whole + rest)
+
+
+@settings(max_examples=500)
+@given(
+    st.sampled_from(["2026-03-02T09:15:07", "0001-01-01T00:00:00", "9999-12-31T23:59:59"]),
+    st.sampled_from(["", ".5", ".123456", ".1234567891"]),
+    st.sampled_from(["Z", "z", "+01:00", "-00:01", "+24:00", ""]),
+)
+def test_fast_instant_remembered_or_not_equals_the_full_reading(
+    whole: str, fraction: str, offset: str
+) -> None:
+    """Cold or from its cache, the quick instant is the full validation's, or ``None``."""
+    text = whole + fraction + offset
+    _instants.clear()
+    cold = _fast_instant(text)
+    warm = _fast_instant(text)
+    assert cold == warm
+    if cold is not None:
+        assert cold == _time(text, "time")

@@ -13,6 +13,7 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 import orjson
 
@@ -28,6 +29,10 @@ from slawatch.timeutil import format_time
 from slawatch_evaluator.store import Claim
 
 __all__ = ["BACKFILL_HEADER", "TICKET_HEADER", "Batch", "DeadLetter", "PartitionWorker"]
+
+_DUPLICATE: Final = Verdict.DUPLICATE
+_TOO_LATE: Final = Verdict.TOO_LATE
+"""Module globals for the loop over records (see ``slawatch.clock.engine``'s)."""
 
 TICKET_HEADER = "slawatch-ticket"
 BACKFILL_HEADER = "slawatch-backfill"
@@ -117,11 +122,11 @@ class PartitionWorker:
             result = engine.apply(event, now, raw=record.value)
             verdict = result.verdict
             counts[verdict] = counts.get(verdict, 0) + 1
-            if verdict is Verdict.TOO_LATE:
+            if verdict is _TOO_LATE:
                 message = "too_late: the history this late event needs was discarded (rule 6a)"
                 self._dead_letter(batch, record, message, "too_late", now)
                 continue
-            if verdict is not Verdict.DUPLICATE:
+            if verdict is not _DUPLICATE:
                 outputs += result.outputs
                 touched.add(event.subject)
                 last_time = event.time

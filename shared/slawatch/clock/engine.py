@@ -17,10 +17,9 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 import orjson
 
@@ -59,9 +58,26 @@ class Verdict(StrEnum):
     """Late, and the history it needs was discarded (rule 6a)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """The verdict on one input event and the outputs it caused."""
+# The members the per-event paths use, as module globals: under Python 3.11 a member read
+# off its class (``Verdict.APPLIED``) goes through ``EnumType.__getattr__``'s attribute
+# hook, at several times the cost of a global's look-up.
+_APPLIED: Final = Verdict.APPLIED
+_RECOMPUTED: Final = Verdict.RECOMPUTED
+_DUPLICATE: Final = Verdict.DUPLICATE
+_IGNORED: Final = Verdict.IGNORED
+_TOO_LATE: Final = Verdict.TOO_LATE
+_WINDOW_CLOSED: Final = OutputType.WINDOW_CLOSED
+
+_NOT_APPLIED: Final = frozenset((_DUPLICATE, _TOO_LATE, _IGNORED))
+"""The verdicts on which an event changes nothing."""
+
+
+class Applied(NamedTuple):
+    """The verdict on one input event and the outputs it caused.
+
+    A named tuple rather than a frozen dataclass: one is made per event, and a frozen
+    dataclass's ``__init__`` costs several times as much.
+    """
 
     verdict: Verdict
     outputs: list[Output]
@@ -121,12 +137,12 @@ class IdSet:
         return ids
 
 
-@dataclass(frozen=True, slots=True)
-class StoredChange:
+class StoredChange(NamedTuple):
     """What a store writes for one changed subject (:meth:`Engine.export_change`).
 
     ``record`` is the subject without its history; the history changed by ``lines``
     appended at position ``start``, after deleting the stored history when ``rewrite``.
+    A named tuple, as :class:`Applied` is, for the cost of making one per subject.
     """
 
     key: str
@@ -227,6 +243,15 @@ class Subject:
     def ids(self, value: IdSet | None) -> None:
         self._ids = value
 
+    def past_events(self) -> list[InputEvent]:
+        """The events of the history kept, decoded: the ticket fold's ``history()``.
+
+        A bound method rather than a ``partial`` of :func:`decode_history`, which costs
+        several times as much to make, once per event, for a call that seldom comes.
+        """
+        assert self.history is not None
+        return decode_history(self.history)
+
     def is_late(self, t: int) -> bool:
         """Rule 6: earlier than an applied event, or not later than an emitted timer output."""
         return (self.last_time is not None and t < self.last_time) or (
@@ -279,6 +304,10 @@ class Engine:
     # --- input events ------------------------------------------------------------
 
     def _expire(self, subject: Subject, now: int) -> None:
+        """Compact closed windows past retention; drop an idle subject's history past it.
+
+        Nothing expires for a subject with no closed window that is not idle.
+        """
         while subject.closes and now >= subject.closes[0][1] + self.retention:
             self._compact(subject, subject.closes.pop(0)[0])
         if (
@@ -294,22 +323,24 @@ class Engine:
     def check(self, event: InputEvent, now: int) -> Verdict:
         """Whether ``event`` would be applied at processing time ``now``, without applying it."""
         if kind_of_event(event) is None:
-            return Verdict.IGNORED
+            return _IGNORED
         subject = self.subjects.get(event.subject)
         if subject is None:
-            return Verdict.APPLIED
+            return _APPLIED
         return self._verdict(subject, event, now)
 
     def _verdict(self, subject: Subject, event: InputEvent, now: int) -> Verdict:
         """:meth:`check`'s answer for an event of a known subject."""
-        self._expire(subject, now)
-        if subject.ids is not None and (event.source, event.id) in subject.ids:
-            return Verdict.DUPLICATE
+        if subject.closes or subject.idle_since is not None:
+            self._expire(subject, now)
+        ids = subject.ids
+        if ids is not None and (event.source, event.id) in ids:
+            return _DUPLICATE
         if subject.is_late(event.time):
             if subject.history is None or subject.before_base(event.time):
-                return Verdict.TOO_LATE
-            return Verdict.RECOMPUTED
-        return Verdict.APPLIED
+                return _TOO_LATE
+            return _RECOMPUTED
+        return _APPLIED
 
     def apply(
         self,
@@ -327,28 +358,26 @@ class Engine:
         kind = kind_of_event(event)
         if kind is None:
             if verdict is None:
-                verdict = Verdict.IGNORED
+                verdict = _IGNORED
             subject = None
         else:
             key = event.subject
             subject = self.subjects.get(key)
             if verdict is None:
-                verdict = Verdict.APPLIED if subject is None else self._verdict(subject, event, now)
-        if verdict in (Verdict.DUPLICATE, Verdict.TOO_LATE, Verdict.IGNORED):
+                verdict = _APPLIED if subject is None else self._verdict(subject, event, now)
+        if verdict in _NOT_APPLIED:
             return Applied(verdict, [])
         assert kind is not None and not isinstance(event, Acknowledgement)
         if subject is None:
             subject = self.subjects[key] = Subject(key, kind)
-        if verdict is Verdict.RECOMPUTED:
+        if verdict is _RECOMPUTED:
             outputs = self._recompute(subject, event, now)
         else:
             state = subject.state
             if kind.ignores(state):
-                verdict = Verdict.IGNORED
+                verdict = _IGNORED
             lines = subject.history
-            history = None
-            if kind is TICKETS and lines is not None:
-                history = partial(decode_history, lines)
+            history = subject.past_events if kind is TICKETS and lines is not None else None
             time = event.time
             if subject.due is not None and subject.due < time:
                 outputs = kind.fire_before(state, key, time)
@@ -372,14 +401,14 @@ class Engine:
         if event.backfill:
             for out in outputs:
                 out.backfill = True
-        if verdict is Verdict.RECOMPUTED:
+        if verdict is _RECOMPUTED:
             self._settle(subject, now)
         return Applied(verdict, outputs)
 
     def _mark_timers(self, subject: Subject, timer_outputs: Sequence[Output], now: int) -> None:
         subject.timer_mark = _latest(subject.timer_mark, timer_outputs)
         for out in timer_outputs:
-            if out.type is OutputType.WINDOW_CLOSED:
+            if out.type is _WINDOW_CLOSED:
                 subject.closes.append((out.time, now))
 
     def _compact(self, subject: Subject, boundary: int) -> None:
@@ -504,7 +533,7 @@ class Engine:
             "due": subject.due,
             "base": subject.base,
             "base_time": subject.base_time,
-            "closes": [list(c) for c in subject.closes],
+            "closes": list(map(list, subject.closes)),
             "kept": subject.history is not None,
         }
 

@@ -65,6 +65,8 @@ class SubjectKind(Protocol):
 
 
 class _Tickets:
+    """The ticket fold; its functions are bound as they are, without a call in between."""
+
     name = "ticket"
     prefix = "ticket:"
 
@@ -74,16 +76,9 @@ class _Tickets:
     def new_state(self) -> ticket.TicketState:
         return ticket.TicketState()
 
-    def apply(
-        self, state: Any, key: str, event: Any, catalog: Catalog, history: History
-    ) -> list[Output]:
-        return ticket.apply_event(state, key, event, catalog, history)
-
-    def fire_before(self, state: Any, key: str, limit: int) -> list[Output]:
-        return ticket.fire_before(state, key, limit)
-
-    def next_due(self, state: Any) -> int | None:
-        return ticket.next_due(state)
+    apply = staticmethod(ticket.apply_event)
+    fire_before = staticmethod(ticket.fire_before)
+    next_due = staticmethod(ticket.next_due)
 
     def is_idle(self, state: Any) -> bool:
         return not state.open
@@ -91,14 +86,13 @@ class _Tickets:
     def ignores(self, state: Any) -> bool:
         return bool(state.deleted)
 
-    def to_record(self, state: Any, catalog: Catalog) -> dict[str, Any]:
-        return state_to_record(state, catalog)
-
-    def from_record(self, record: dict[str, Any], catalog: Catalog) -> ticket.TicketState:
-        return state_from_record(record, catalog)
+    to_record = staticmethod(state_to_record)
+    from_record = staticmethod(state_from_record)
 
 
 class _Services:
+    """The service fold; its functions are bound as they are where the signatures agree."""
+
     name = "service"
     prefix = "service:"
 
@@ -113,11 +107,8 @@ class _Services:
     ) -> list[Output]:
         return availability.apply_event(state, key, event, catalog)
 
-    def fire_before(self, state: Any, key: str, limit: int) -> list[Output]:
-        return availability.fire_before(state, key, limit)
-
-    def next_due(self, state: Any) -> int | None:
-        return availability.next_due(state)
+    fire_before = staticmethod(availability.fire_before)
+    next_due = staticmethod(availability.next_due)
 
     def is_idle(self, state: Any) -> bool:
         return not availability.has_open_window(state)
@@ -125,11 +116,8 @@ class _Services:
     def ignores(self, state: Any) -> bool:
         return False
 
-    def to_record(self, state: Any, catalog: Catalog) -> dict[str, Any]:
-        return availability.state_to_record(state, catalog)
-
-    def from_record(self, record: dict[str, Any], catalog: Catalog) -> availability.ServiceState:
-        return availability.state_from_record(record, catalog)
+    to_record = staticmethod(availability.state_to_record)
+    from_record = staticmethod(availability.state_from_record)
 
 
 TICKETS: SubjectKind = _Tickets()
