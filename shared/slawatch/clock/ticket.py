@@ -113,20 +113,17 @@ def _emit(
     extras: dict[str, Any] | None = None,
     discriminator: tuple[Any, ...] = (),
 ) -> None:
-    head = cycle.version.head(kind, cycle.sla, cycle.target)
+    head = cycle.version.head(kind, cycle.sla, cycle.target, cycle.goal)
     time_text = format_time(t)
     body = head.body.copy()
     key = f"{body['type']}|{subject}{head.pair}{cycle.number}|{time_text}"
     if discriminator:
         key += "|" + "|".join(map(written, discriminator))
-    goal = cycle.goal
     f = state.fields
     body["id"] = uuid5_text(key)
     body["time"] = time_text
     body["subject"] = subject
     body["cycle"] = cycle.number
-    body["goal_seconds"] = format_seconds(goal.target)
-    body["calendar"] = goal.calendar
     body["elapsed_seconds"] = format_seconds(elapsed)
     body["deadline"] = cycle.deadline_written()
     body["labels"] = {
