@@ -88,6 +88,23 @@ def to_datetime(instant: Instant) -> datetime:
 
 _MINUTE_TEXT: dict[int, str] = {}
 _MINUTE_TEXT_LIMIT = 16_384
+_DAY_TEXT: dict[int, str] = {}
+_DAY_TEXT_LIMIT = 4_096
+_MINUTES_PER_DAY = DAY // MINUTE
+
+
+def _minute_text(minute: int) -> str:
+    """``YYYY-MM-DDTHH:MM:`` of a minute since the epoch, its date part cached per day."""
+    day, of_day = divmod(minute, _MINUTES_PER_DAY)
+    date = _DAY_TEXT.get(day)
+    if date is None:
+        d = to_datetime(day * DAY)
+        date = f"{d.year:04d}-{d.month:02d}-{d.day:02d}T"
+        if len(_DAY_TEXT) >= _DAY_TEXT_LIMIT:
+            _DAY_TEXT.clear()
+        _DAY_TEXT[day] = date
+    hour, minute_of_hour = divmod(of_day, 60)
+    return f"{date}{hour:02d}:{minute_of_hour:02d}:"
 
 
 def format_time(instant: Instant) -> str:
@@ -95,8 +112,7 @@ def format_time(instant: Instant) -> str:
     minute, rest = divmod(instant, MINUTE)
     head = _MINUTE_TEXT.get(minute)
     if head is None:
-        d = to_datetime(minute * MINUTE)
-        head = f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:"
+        head = _minute_text(minute)
         if len(_MINUTE_TEXT) >= _MINUTE_TEXT_LIMIT:
             _MINUTE_TEXT.clear()
         _MINUTE_TEXT[minute] = head

@@ -24,13 +24,11 @@ from slawatch.definitions.model import (
     TriggerKind,
 )
 from slawatch.outputs import OutputType
-from slawatch.timeutil import ceil_micros
+from slawatch.timeutil import ceil_micros, format_seconds
 
 __all__ = ["Catalog", "OutputHead", "Threshold", "VersionView", "Watch"]
 
-_FILLED_PER_OUTPUT = (
-    "subject", "cycle", "goal_seconds", "calendar", "elapsed_seconds", "deadline", "labels"
-)  # fmt: skip
+_FILLED_PER_OUTPUT = ("elapsed_seconds", "deadline", "labels")
 
 Threshold = tuple[int, int, bool]
 """A warning point for one goal: (elapsed microseconds, index in ``warn_at``, is a fraction)."""
@@ -38,15 +36,17 @@ Threshold = tuple[int, int, bool]
 
 @dataclass(frozen=True, slots=True)
 class OutputHead:
-    """What every output of one type for one target of a version shares.
+    """What every output of one type for one target and goal of a version shares.
 
-    ``body`` is the output's JSON object with its constant keys filled and the others
-    in their written order, to be copied and completed; ``pair`` is ``|SLA|TARGET|``,
-    the middle of the id's name.
+    ``body`` is the output's JSON object with its constant keys (the goal's included)
+    filled and the others in their written order, to be copied and completed; ``pair``
+    is ``|SLA|TARGET|``, the middle of the id's name; ``goal`` is the goal it was made
+    for (kept so the id the cache is keyed by stays that goal's).
     """
 
     body: dict[str, Any]
     pair: str
+    goal: Goal
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,7 @@ class VersionView:
     start_watches: dict[int, Watch] = field(default_factory=dict)
     open_watches: dict[int, Watch] = field(default_factory=dict)
     _thresholds: dict[tuple[int, int], tuple[Threshold, ...]] = field(default_factory=dict)
-    _heads: dict[tuple[OutputType, int], OutputHead] = field(default_factory=dict)
+    _heads: dict[tuple[OutputType, int, int], OutputHead] = field(default_factory=dict)
 
     def touched(self, watched_by: object, changes: Mapping[str, object]) -> bool:
         """Whether an event's changes touch a field that a condition of this version reads."""
@@ -129,9 +129,9 @@ class VersionView:
                         return sla, target
         return None
 
-    def head(self, kind: OutputType, sla: Sla, target: Target) -> OutputHead:
-        """The shared part of ``kind`` outputs for one target of this version."""
-        key = (kind, id(target))
+    def head(self, kind: OutputType, sla: Sla, target: Target, goal: Goal) -> OutputHead:
+        """The shared part of ``kind`` outputs for one target of this version under ``goal``."""
+        key = (kind, id(target), id(goal))
         cached = self._heads.get(key)
         if cached is not None:
             return cached
@@ -145,9 +145,13 @@ class VersionView:
         }
         if sla.underpins is not None:
             body["underpins"] = sla.underpins
+        body["subject"] = None
+        body["cycle"] = None
+        body["goal_seconds"] = format_seconds(goal.target)
+        body["calendar"] = goal.calendar
         body.update(dict.fromkeys(_FILLED_PER_OUTPUT))
         body["definitions_version"] = self.number
-        head = self._heads[key] = OutputHead(body, f"|{sla.id}|{target.id}|")
+        head = self._heads[key] = OutputHead(body, f"|{sla.id}|{target.id}|", goal)
         return head
 
     def thresholds(self, target: Target, goal: int) -> tuple[Threshold, ...]:

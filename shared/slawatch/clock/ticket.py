@@ -24,6 +24,7 @@ from slawatch.timeutil import format_seconds, format_time
 __all__ = ["CancelReason", "TicketState", "apply_event", "fire_before", "next_due"]
 
 LABEL_FIELDS = ("priority", "customer", "service", "region", "assignee_group")
+_LABEL_NAMES = frozenset(LABEL_FIELDS)
 
 
 class CancelReason:
@@ -37,6 +38,7 @@ class TicketState:
     """What the engine knows about one ticket: its fields, cycle counters and open clocks."""
 
     __slots__ = (
+        "_labels",
         "applied",
         "attributes",
         "counters",
@@ -56,11 +58,20 @@ class TicketState:
         self.open: dict[int, Cycle] = {}
         self.applied: tuple[str, ...] = ()
         self.events = 0
+        self._labels: dict[str, Any] | None = None
 
     def labels(self) -> dict[str, Any]:
-        """The ticket fields every output carries."""
-        f = self.fields
-        return {name: f.get(name) for name in LABEL_FIELDS}
+        """The ticket fields every output carries, in ``LABEL_FIELDS`` order.
+
+        The dict is shared by the outputs made while no label field changes (the fold
+        changes ``fields`` only through :func:`_merge`, which drops it): read it, never
+        mutate it.
+        """
+        labels = self._labels
+        if labels is None:
+            f = self.fields
+            labels = self._labels = {name: f.get(name) for name in LABEL_FIELDS}
+        return labels
 
 
 class _Ctx:
@@ -113,29 +124,19 @@ def _emit(
     extras: dict[str, Any] | None = None,
     discriminator: tuple[Any, ...] = (),
 ) -> None:
-    head = cycle.version.head(kind, cycle.sla, cycle.target)
+    head = cycle.version.head(kind, cycle.sla, cycle.target, cycle.goal)
     time_text = format_time(t)
     body = head.body.copy()
     key = f"{body['type']}|{subject}{head.pair}{cycle.number}|{time_text}"
     if discriminator:
         key += "|" + "|".join(map(written, discriminator))
-    goal = cycle.goal
-    f = state.fields
     body["id"] = uuid5_text(key)
     body["time"] = time_text
     body["subject"] = subject
     body["cycle"] = cycle.number
-    body["goal_seconds"] = format_seconds(goal.target)
-    body["calendar"] = goal.calendar
     body["elapsed_seconds"] = format_seconds(elapsed)
     body["deadline"] = cycle.deadline_written()
-    body["labels"] = {
-        "priority": f.get("priority"),
-        "customer": f.get("customer"),
-        "service": f.get("service"),
-        "region": f.get("region"),
-        "assignee_group": f.get("assignee_group"),
-    }
+    body["labels"] = state.labels()
     if extras:
         body.update(extras)
     outs.append(Output(kind, t, subject, cycle.order, cycle.number, body))
@@ -205,8 +206,11 @@ def fire_before(state: TicketState, subject: str, limit: int) -> list[Output]:
 
 
 def _merge(state: TicketState, ev: TicketEvent) -> dict[str, Change]:
+    """Merge an event into the ticket; the changes, keyed by field name or ``attributes.NAME``."""
     changes: dict[str, Change] = {}
     _merge_into(state.fields, ev.fields, "", changes)
+    if state._labels is not None and not _LABEL_NAMES.isdisjoint(changes):
+        state._labels = None
     _merge_into(state.attributes, ev.attributes, "attributes.", changes)
     return changes
 
