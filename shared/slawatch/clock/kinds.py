@@ -91,7 +91,7 @@ class _Tickets:
 
 
 class _Services:
-    """The service fold; its functions are bound as they are where the signatures agree."""
+    """The service fold; called through the module, which imports this one while it loads."""
 
     name = "service"
     prefix = "service:"
@@ -107,8 +107,11 @@ class _Services:
     ) -> list[Output]:
         return availability.apply_event(state, key, event, catalog)
 
-    fire_before = staticmethod(availability.fire_before)
-    next_due = staticmethod(availability.next_due)
+    def fire_before(self, state: Any, key: str, limit: int) -> list[Output]:
+        return availability.fire_before(state, key, limit)
+
+    def next_due(self, state: Any) -> int | None:
+        return availability.next_due(state)
 
     def is_idle(self, state: Any) -> bool:
         return not availability.has_open_window(state)
@@ -116,8 +119,11 @@ class _Services:
     def ignores(self, state: Any) -> bool:
         return False
 
-    to_record = staticmethod(availability.state_to_record)
-    from_record = staticmethod(availability.state_from_record)
+    def to_record(self, state: Any, catalog: Catalog) -> dict[str, Any]:
+        return availability.state_to_record(state, catalog)
+
+    def from_record(self, record: dict[str, Any], catalog: Catalog) -> availability.ServiceState:
+        return availability.state_from_record(record, catalog)
 
 
 TICKETS: SubjectKind = _Tickets()
