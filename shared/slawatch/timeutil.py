@@ -16,6 +16,7 @@ import math
 import re
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from typing import Any
 
 __all__ = [
     "EPOCH",
@@ -28,6 +29,7 @@ __all__ = [
     "from_datetime",
     "parse_duration",
     "parse_time",
+    "remember",
     "to_datetime",
 ]
 
@@ -93,6 +95,13 @@ _DAY_TEXT_LIMIT = 4_096
 _MINUTES_PER_DAY = DAY // MINUTE
 
 
+def remember(cache: dict[Any, Any], key: Any, value: Any, limit: int) -> None:
+    """Put ``key`` in a look-up cache, emptying it first when it holds ``limit`` entries."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
+
+
 def _minute_text(minute: int) -> str:
     """``YYYY-MM-DDTHH:MM:`` of a minute since the epoch, its date part cached per day."""
     day, of_day = divmod(minute, _MINUTES_PER_DAY)
@@ -100,9 +109,7 @@ def _minute_text(minute: int) -> str:
     if date is None:
         d = to_datetime(day * DAY)
         date = f"{d.year:04d}-{d.month:02d}-{d.day:02d}T"
-        if len(_DAY_TEXT) >= _DAY_TEXT_LIMIT:
-            _DAY_TEXT.clear()
-        _DAY_TEXT[day] = date
+        remember(_DAY_TEXT, day, date, _DAY_TEXT_LIMIT)
     hour, minute_of_hour = divmod(of_day, 60)
     return f"{date}{hour:02d}:{minute_of_hour:02d}:"
 
@@ -113,9 +120,7 @@ def format_time(instant: Instant) -> str:
     head = _MINUTE_TEXT.get(minute)
     if head is None:
         head = _minute_text(minute)
-        if len(_MINUTE_TEXT) >= _MINUTE_TEXT_LIMIT:
-            _MINUTE_TEXT.clear()
-        _MINUTE_TEXT[minute] = head
+        remember(_MINUTE_TEXT, minute, head, _MINUTE_TEXT_LIMIT)
     sec, micros = divmod(rest, SECOND)
     if micros:
         return f"{head}{sec:02d}.{micros:06d}Z"

@@ -28,7 +28,14 @@ from slawatch.events.model import (
     UptimeStatus,
     new_ticket_event,
 )
-from slawatch.timeutil import MINUTE, SECOND, TimeFormatError, from_datetime, parse_time
+from slawatch.timeutil import (
+    MINUTE,
+    SECOND,
+    TimeFormatError,
+    from_datetime,
+    parse_time,
+    remember,
+)
 
 __all__ = ["AUTHOR_ROLES", "DEFAULT_MAX_EVENT_BYTES", "UPTIME_STATUSES", "parse_event"]
 
@@ -501,9 +508,7 @@ def _fast_time(text: str) -> int | None:
 
 
 def _remember(cache: dict[str, int], text: str, instant: int) -> None:
-    if len(cache) >= _CACHE_LIMIT:
-        cache.clear()
-    cache[text] = instant
+    remember(cache, text, instant, _CACHE_LIMIT)
 
 
 def _bad_value(path: str, problem: str) -> NoReturn:
