@@ -143,6 +143,9 @@ BEGIN
   END IF;
 END
 \$\$;
+-- DROP DATABASE ... WITH (FORCE) by the tests and benchmarks must be able to end an
+-- autovacuum worker still busy in a database just written to.
+GRANT pg_signal_backend TO $PG_APP_USER;
 SELECT 'CREATE DATABASE $PG_APP_DB OWNER $PG_APP_USER'
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$PG_APP_DB')
 \gexec
