@@ -181,16 +181,16 @@ def _pids_named(name: str) -> list[int]:
     return pids
 
 
-def _machine_busy() -> float:
+def _machine_cpu() -> tuple[float, float]:
+    """CPU seconds the machine's processes have run, and those its hypervisor took (steal)."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return (sum(values[:8]) - idle) / _TICK
+    return sum(values[:3] + values[5:7]) / _TICK, values[7] / _TICK
 
 
 @dataclass
 class CpuSample:
     """CPU seconds so far: the evaluator (and its event loop's thread), each PostgreSQL and
-    Kafka process, the machine."""
+    Kafka process, the machine, and the time the hypervisor took from it."""
 
     at: float
     evaluator: float
@@ -199,6 +199,7 @@ class CpuSample:
     kafka: dict[int, float]
     bench: float
     machine: float
+    steal: float
 
     @classmethod
     def take(cls, evaluator_pid: int) -> CpuSample:
@@ -217,7 +218,7 @@ class CpuSample:
             each("postgres"),
             each("java"),
             _proc_cpu(os.getpid()) or 0.0,
-            _machine_busy(),
+            *_machine_cpu(),
         )
 
     def since(self, start: CpuSample) -> dict[str, float]:
@@ -234,6 +235,7 @@ class CpuSample:
             "kafka": delta(self.kafka, start.kafka) / wall,
             "bench": (self.bench - start.bench) / wall,
             "machine": (self.machine - start.machine) / wall,
+            "steal": (self.steal - start.steal) / wall,
         }
 
 
@@ -1034,13 +1036,14 @@ def report(run: Run, info: dict[str, str]) -> None:
                 f" the engine, and a commit's time includes waiting for the interpreter;"
                 f" the totals include the batch before the first commit)"
             )
-        other = cpu["machine"] - sum(v for k, v in cpu.items() if k not in ("machine", "loop"))
+        mine = ("evaluator", "postgres", "kafka", "bench")
+        other = cpu["machine"] - sum(cpu[k] for k in mine)
         print(
             f"   cores busy: evaluator {cpu['evaluator']:.2f}"
             f" (event loop {cpu['loop']:.2f}, engine threads {cpu['evaluator'] - cpu['loop']:.2f}),"
             f" postgres {cpu['postgres']:.2f}, kafka {cpu['kafka']:.2f},"
             f" this bench {cpu['bench']:.2f}; machine {cpu['machine']:.2f} of {info['nproc']}"
-            f" (other processes {other:.2f})"
+            f" (other processes {other:.2f}); taken by the hypervisor (steal) {cpu['steal']:.2f}"
         )
         us = {k: v * 1e6 / sus["rate"] for k, v in cpu.items()}
         print(

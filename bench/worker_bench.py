@@ -73,6 +73,7 @@ def main() -> None:
     print(f"slawatch worker bench: {len(records):,} records, batches of {batch}; "
           f"{platform.python_implementation()} {platform.python_version()}")  # fmt: skip
     costs = []
+    began, stolen = time.monotonic(), pipeline_bench._machine_cpu()[1]
     for n in range(args.runs):
         cpu, outputs = run(records, batch)
         costs.append(cpu / len(records))
@@ -81,6 +82,8 @@ def main() -> None:
     best, median = min(costs), statistics.median(costs)
     print(f"best {1e6 * best:.1f} µs/event ({1 / best:,.0f} events/s), "
           f"median {1e6 * median:.1f} µs/event ({1 / median:,.0f} events/s)")  # fmt: skip
+    steal = (pipeline_bench._machine_cpu()[1] - stolen) / (time.monotonic() - began)
+    print(f"the hypervisor took {steal:.2f} of the machine's cores meanwhile (steal)")
 
 
 if __name__ == "__main__":

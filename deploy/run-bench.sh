@@ -11,6 +11,7 @@ echo "== availability fold"; $py bench/availability_bench.py
 echo "== calendars"; $py bench/calendar_bench.py
 echo "== event parsing"; $py bench/events_bench.py
 echo "== evaluator engine path (no Kafka, no database)"; $py bench/worker_bench.py
+echo "== evaluator engine path, instructions per event (cachegrind)"; $py bench/engine_instructions.py
 cleanup() {
   deploy/kafka/stop.sh >/dev/null 2>&1 || true
   deploy/postgres/stop.sh >/dev/null 2>&1 || true
