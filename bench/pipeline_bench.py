@@ -844,7 +844,7 @@ async def phase_sustained(run: Run) -> None:
         "commit": histogram(samples, "slawatch_evaluator_commit_seconds"),
         "load": histogram(samples, "slawatch_evaluator_partition_load_seconds"),
         "results": labelled(samples, "slawatch_evaluator_events_total"),
-        "outputs": int(outputs),
+        "outputs": int(outputs),  # rows still in the outbox: the relay deletes as it publishes
         "subjects": int(subjects),
         "published": after.get("slawatch_evaluator_published_total", 0.0),
         "outbox_drained_after": drained,
@@ -1019,7 +1019,7 @@ def report(run: Run, info: dict[str, str]) -> None:
         )
         times = "historical (March 2026)" if run.args.historical else "moved to the wall clock"
         print(f"   event times {times}; verdicts: {verdicts}; {sus['subjects']:,} subjects;")
-        print(f"   {sus['outputs']:,} outputs to the outbox, {sus['published']:,.0f} published;")
+        print(f"   {sus['outputs']:,} rows left in the outbox, {sus['published']:,.0f} published;")
         drained = sus["outbox_drained_after"]
         drained_text = f"{drained:.1f} s" if drained is not None else "not within 120 s"
         print(f"   outbox drained {drained_text} after the last commit")
