@@ -12,6 +12,7 @@ paused cycle, touching a closed one, time going backwards).
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Final
 
 from slawatch.calendar import BusinessCalendar
 from slawatch.clock.catalog import Threshold, VersionView
@@ -34,6 +35,13 @@ class CycleState(StrEnum):
     """Matching ``pause_while``: accruing nothing."""
     CLOSED = "closed"
     """Stopped or cancelled; kept only for its outputs."""
+
+
+# Read on every event and timer: module globals rather than ``CycleState.RUNNING``, whose
+# look-up through the enum's class costs several times a global's under Python 3.11.
+_RUNNING: Final = CycleState.RUNNING
+_PAUSED: Final = CycleState.PAUSED
+_CLOSED: Final = CycleState.CLOSED
 
 
 class Cycle:
@@ -78,7 +86,7 @@ class Cycle:
         self.started = started
         self.goal = goal
         self.calendar: BusinessCalendar = version.calendar(goal)
-        self.state = CycleState.RUNNING
+        self.state = _RUNNING
         self.acc = 0
         self.since = started
         self.toggles: list[int] | None = None
@@ -92,7 +100,7 @@ class Cycle:
     @property
     def running(self) -> bool:
         """Whether the cycle accrues time."""
-        return self.state is CycleState.RUNNING
+        return self.state is _RUNNING
 
     @property
     def breached(self) -> bool:
@@ -101,7 +109,7 @@ class Cycle:
 
     def elapsed_at(self, t: int) -> int:
         """Business microseconds accrued at ``t`` (``t`` not before the last change)."""
-        if self.state is CycleState.RUNNING:
+        if self.state is _RUNNING:
             if t < self.since:
                 raise IllegalTransition(
                     f"elapsed asked at {t}, before the last change {self.since}"
@@ -111,7 +119,7 @@ class Cycle:
 
     def deadline(self) -> int | None:
         """The instant elapsed reaches the goal if the cycle keeps running; ``None`` if paused."""
-        if self.state is not CycleState.RUNNING:
+        if self.state is not _RUNNING:
             return None
         if self._deadline is None:
             self._deadline = self.calendar.advance(self.since, max(0, self.goal.target - self.acc))
@@ -142,7 +150,7 @@ class Cycle:
         if self._due_known:
             return self._due
         due: int | None = None
-        if self.state is CycleState.RUNNING and self.breach_deadline is None:
+        if self.state is _RUNNING and self.breach_deadline is None:
             want = self.goal.target
             for at, index, _ in self.thresholds():
                 if not self.fired & (1 << index):
@@ -158,7 +166,7 @@ class Cycle:
     def _check_open(self, t: int) -> None:
         self._due_known = False
         self._deadline = None
-        if self.state is CycleState.CLOSED:
+        if self.state is _CLOSED:
             raise IllegalTransition("the cycle is closed")
         if t < self.since:
             raise IllegalTransition(f"time went backwards: {t} < {self.since}")
@@ -166,20 +174,20 @@ class Cycle:
     def pause(self, t: int) -> None:
         """Stop accruing at ``t``."""
         self._check_open(t)
-        if self.state is not CycleState.RUNNING:
+        if self.state is not _RUNNING:
             raise IllegalTransition("pause of a cycle that is not running")
         self.acc += self.calendar.elapsed(self.since, t)
         self.since = t
-        self.state = CycleState.PAUSED
+        self.state = _PAUSED
         self._toggle(t)
 
     def resume(self, t: int) -> None:
         """Accrue again from ``t``."""
         self._check_open(t)
-        if self.state is not CycleState.PAUSED:
+        if self.state is not _PAUSED:
             raise IllegalTransition("resume of a cycle that is not paused")
         self.since = t
-        self.state = CycleState.RUNNING
+        self.state = _RUNNING
         self._toggle(t)
 
     def _toggle(self, t: int) -> None:
@@ -194,7 +202,7 @@ class Cycle:
         elapsed = self.elapsed_at(t)
         self.acc = elapsed
         self.since = t
-        self.state = CycleState.CLOSED
+        self.state = _CLOSED
         return elapsed
 
     def running_intervals(self, t: int) -> list[tuple[int, int]]:

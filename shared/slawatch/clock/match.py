@@ -7,7 +7,7 @@ condition's values matches an absent or null field.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from slawatch.definitions.model import (
     AllOf,
@@ -27,6 +27,12 @@ Change = tuple[Any, Any]
 """A field's (old, new) values."""
 
 _ATTR = "attributes."
+
+# Read on every trigger check: module globals rather than members read off their class,
+# which costs several times a global's look-up under Python 3.11.
+_CREATED: Final = TriggerKind.CREATED
+_COMMENTED: Final = TriggerKind.COMMENTED
+_STATUS_ENTERED: Final = TriggerKind.STATUS_ENTERED
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -107,20 +113,20 @@ def trigger_matches(
     ``fields`` and ``attributes`` are the ticket after the event; ``if:`` is checked on them.
     """
     kind = trigger.kind
-    if kind is TriggerKind.CREATED:
+    if kind is _CREATED:
         hit = first_created
-    elif kind is TriggerKind.COMMENTED:
+    elif kind is _COMMENTED:
         hit = comment is not None and (
             (trigger.author_roles is None or comment.author_role in trigger.author_roles)
             and (trigger.public is None or comment.public is trigger.public)
         )
     else:
-        name = "status" if kind is TriggerKind.STATUS_ENTERED else trigger.field
+        name = "status" if kind is _STATUS_ENTERED else trigger.field
         change = changes.get(name) if name is not None else None
         if change is None:
             return False
         old, new = change
-        to_values = trigger.status if kind is TriggerKind.STATUS_ENTERED else trigger.to_values
+        to_values = trigger.status if kind is _STATUS_ENTERED else trigger.to_values
         hit = (to_values is None or _value_matches(to_values, new)) and (
             trigger.from_values is None or _value_matches(trigger.from_values, old)
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from sys import intern
-from typing import Any
+from typing import Any, Final
 
 from slawatch.clock.catalog import Catalog, VersionView
 from slawatch.clock.cycle import Cycle, CycleState
@@ -25,6 +25,24 @@ __all__ = ["CancelReason", "TicketState", "apply_event", "fire_before", "next_du
 
 LABEL_FIELDS = ("priority", "customer", "service", "region", "assignee_group")
 _LABEL_NAMES = frozenset(LABEL_FIELDS)
+
+# The enum members the per-event paths read, as module globals: under Python 3.11 a
+# member read off its class costs several times a global's look-up.
+_DELETED: Final = EventType.TICKET_DELETED
+_CREATED: Final = EventType.TICKET_CREATED
+_WARNING: Final = OutputType.WARNING
+_BREACHED: Final = OutputType.BREACHED
+_STOPPED: Final = OutputType.STOPPED
+_CANCELLED: Final = OutputType.CANCELLED
+_STARTED: Final = OutputType.STARTED
+_OUTPUT_PAUSED: Final = OutputType.PAUSED
+_RESUMED: Final = OutputType.RESUMED
+_GOAL_CHANGED: Final = OutputType.GOAL_CHANGED
+_ON_CREATED: Final = TriggerKind.CREATED
+_ON_COMMENTED: Final = TriggerKind.COMMENTED
+_ON_FIELD_CHANGED: Final = TriggerKind.FIELD_CHANGED
+_RUNNING: Final = CycleState.RUNNING
+_PAUSED: Final = CycleState.PAUSED
 
 
 class CancelReason:
@@ -97,7 +115,7 @@ class _Ctx:
         self.comment = ev.comment
         self.first_created = first_created
         self.changes = changes
-        self.deleted = ev.type is EventType.TICKET_DELETED
+        self.deleted = ev.type is _DELETED
         self.outs: list[Output] = []
         self.version: VersionView | None = None
         self.applying: dict[str, bool] = {}
@@ -156,7 +174,7 @@ def _warning(
         outs,
         state,
         subject,
-        OutputType.WARNING,
+        _WARNING,
         cycle,
         t,
         elapsed,
@@ -182,7 +200,7 @@ def _fire(outs: list[Output], state: TicketState, subject: str, cycle: Cycle, t:
     elapsed = cycle.elapsed_at(t)
     if elapsed >= cycle.goal.target:
         cycle.breach(t)
-        _emit(outs, state, subject, OutputType.BREACHED, cycle, t, elapsed)
+        _emit(outs, state, subject, _BREACHED, cycle, t, elapsed)
         return
     crossed = [p for p in cycle.thresholds() if p[0] <= elapsed and not cycle.is_marked(p[1])]
     for _, index, _ in crossed:
@@ -243,13 +261,13 @@ def _any_trigger(triggers: tuple[Trigger, ...], ctx: _Ctx, state: TicketState) -
     changes = ctx.changes
     for tr in triggers:
         kind = tr.kind
-        if kind is TriggerKind.CREATED:
+        if kind is _ON_CREATED:
             if not ctx.first_created:
                 continue
-        elif kind is TriggerKind.COMMENTED:
+        elif kind is _ON_COMMENTED:
             if ctx.comment is None:
                 continue
-        elif (tr.field if kind is TriggerKind.FIELD_CHANGED else "status") not in changes:
+        elif (tr.field if kind is _ON_FIELD_CHANGED else "status") not in changes:
             continue
         if trigger_matches(
             tr,
@@ -300,7 +318,7 @@ def _step(
         del state.open[order]
         outcome = "breached" if cycle.breached else "met"
         _emit(
-            outs, state, subject, OutputType.STOPPED, cycle, t, elapsed,
+            outs, state, subject, _STOPPED, cycle, t, elapsed,
             {"outcome": outcome}, (outcome, format_seconds(elapsed)),
         )  # fmt: skip
         cycle = None
@@ -316,7 +334,7 @@ def _step(
         elapsed = cycle.close(t)
         del state.open[order]
         _emit(
-            outs, state, subject, OutputType.CANCELLED, cycle, t, elapsed,
+            outs, state, subject, _CANCELLED, cycle, t, elapsed,
             {"reason": reason, "breached": cycle.breached}, (reason,),
         )  # fmt: skip
         cycle = None
@@ -328,7 +346,7 @@ def _step(
             state.counters[order] = number
             cycle = Cycle(version, sla, target, order, number, t, pick_goal(target, state))
             state.open[order] = cycle
-            _emit(outs, state, subject, OutputType.STARTED, cycle, t, 0)
+            _emit(outs, state, subject, _STARTED, cycle, t, 0)
             started = True
     if cycle is None:
         return
@@ -338,12 +356,12 @@ def _step(
             _repick_goal(state, ctx, cycle)
         return
     pausing = _pauses(target, state)
-    if pausing and cycle.state is CycleState.RUNNING:
+    if pausing and cycle.state is _RUNNING:
         cycle.pause(t)
-        _emit(outs, state, subject, OutputType.PAUSED, cycle, t, cycle.acc)
-    elif not pausing and cycle.state is CycleState.PAUSED:
+        _emit(outs, state, subject, _OUTPUT_PAUSED, cycle, t, cycle.acc)
+    elif not pausing and cycle.state is _PAUSED:
         cycle.resume(t)
-        _emit(outs, state, subject, OutputType.RESUMED, cycle, t, cycle.acc)
+        _emit(outs, state, subject, _RESUMED, cycle, t, cycle.acc)
     if not started and cycle.version.touched(target.goals, ctx.changes):
         _repick_goal(state, ctx, cycle)
 
@@ -360,7 +378,7 @@ def _repick_goal(state: TicketState, ctx: _Ctx, cycle: Cycle) -> None:
     elapsed, reached = cycle.change_goal(goal, t)
     prev_s, goal_s = format_seconds(previous.target), format_seconds(goal.target)
     _emit(
-        ctx.outs, state, ctx.subject, OutputType.GOAL_CHANGED, cycle, t, elapsed,
+        ctx.outs, state, ctx.subject, _GOAL_CHANGED, cycle, t, elapsed,
         {"previous_goal_seconds": prev_s, "previous_calendar": previous.calendar},
         (prev_s, goal_s, previous.calendar, goal.calendar),
     )  # fmt: skip
@@ -371,7 +389,7 @@ def _repick_goal(state: TicketState, ctx: _Ctx, cycle: Cycle) -> None:
         return
     if reached is not None:
         cycle.breach(reached)
-        _emit(ctx.outs, state, ctx.subject, OutputType.BREACHED, cycle, t, elapsed)
+        _emit(ctx.outs, state, ctx.subject, _BREACHED, cycle, t, elapsed)
     elif crossed:
         _warning(ctx.outs, state, ctx.subject, cycle, crossed[-1][1], t, elapsed)
 
@@ -405,8 +423,8 @@ def apply_event(
     """
     if state.deleted:
         return []
-    first_created = ev.type is EventType.TICKET_CREATED and not state.created
-    if ev.type is EventType.TICKET_CREATED:
+    first_created = ev.type is _CREATED and not state.created
+    if ev.type is _CREATED:
         state.created = True
     changes = _merge(state, ev)
     ctx = _Ctx(subject, ev, first_created, changes)
@@ -463,8 +481,8 @@ def _retroactive(
             while due is not None and due < ev.time:
                 _fire(ctx.outs, shadow, ctx.subject, cycle, due)
                 due = cycle.next_due()
-        first_created = ev.type is EventType.TICKET_CREATED and not shadow.created
-        if ev.type is EventType.TICKET_CREATED:
+        first_created = ev.type is _CREATED and not shadow.created
+        if ev.type is _CREATED:
             shadow.created = True
         sub = _Ctx(ctx.subject, ev, first_created, _merge(shadow, ev))
         sub.outs = ctx.outs
