@@ -29,6 +29,7 @@ from tests.support.replaying import versions
 from tests.support.streams import DESK, lines, tickets
 
 VERSIONS = versions((DESK, None))
+DRAIN_TIMEOUT = 180.0
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -57,19 +58,26 @@ def evaluator(settings: Settings, bus: MemoryBus, owner: str = "a") -> Evaluator
 
 
 async def run_until_drained(ev: Evaluator, bus: MemoryBus, settings: Settings) -> None:
+    """Run ``ev`` until it has committed and published everything on the bus.
+
+    Generous on time (a slow shared host runs the small-batch case on SQLite for tens of
+    seconds), and says so when it gives up rather than letting a comparison fail later.
+    """
     stop = asyncio.Event()
     task = asyncio.create_task(ev.run(stop))
     topic = settings.topic(Topics.CANONICAL)
-    for _ in range(600):
+    deadline = asyncio.get_running_loop().time() + DRAIN_TIMEOUT
+    drained = False
+    while not drained and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.05)
         consumed = all(
             w.next_offset == bus.end_offset(topic, w.claim.partition) for w in ev.workers.values()
         )
-        if ev.workers and consumed and await pending(ev) == 0:
-            break
+        drained = bool(ev.workers) and consumed and await pending(ev) == 0
     stop.set()
     await task
     await ev.db.dispose()
+    assert drained, f"the evaluator did not consume and publish everything in {DRAIN_TIMEOUT} s"
 
 
 async def pending(ev: Evaluator) -> int:
