@@ -33,6 +33,9 @@ the way ``tests/support/live.py`` does, and reports, from one run:
    its ``partitions`` list and a ``partition loaded`` log line for each (this evaluator
    logs at ``info`` for that; the one of 2 at ``warning``). For comparison the same after
    a clean stop (SIGTERM, which leaves the consumer group).
+5. **Scale-out**: two evaluator processes in one consumer group (two partitions each, a
+   database of their own) over the stream of 1, timed as 2: their rate together, against
+   the one evaluator of 2, with the CPU of both.
 
 Targets (the issue): rate >= 0.5 R and >= 20,000 events/s per process; breach p99 <=
 lateness + 1 s with 100,000 open clocks; 100,000 clocks ready within 5 s after ``kill -9``.
@@ -41,7 +44,7 @@ Everything it creates is removed at the end except its topics (prefix ``bench<ru
 databases are dropped, processes stopped, the temporary directory deleted.
 
 Usage: .venv/bin/python bench/pipeline_bench.py [--events N] [--clocks N] [--spread S]
-       [--phases 1234] [--historical] [--keep-logs]
+       [--phases 12345] [--historical] [--keep-logs]
 
 Kafka and PostgreSQL are found from ``SLAWATCH_KAFKA_BOOTSTRAP`` and
 ``SLAWATCH_TEST_DATABASE_URL`` (``eval "$(deploy/env.sh)"``), else the deploy defaults.
@@ -202,7 +205,7 @@ class CpuSample:
     steal: float
 
     @classmethod
-    def take(cls, evaluator_pid: int) -> CpuSample:
+    def take(cls, evaluator_pids: Sequence[int]) -> CpuSample:
         def each(name: str) -> dict[int, float]:
             out = {}
             for pid in _pids_named(name):
@@ -213,8 +216,8 @@ class CpuSample:
 
         return cls(
             time.monotonic(),
-            _proc_cpu(evaluator_pid) or 0.0,
-            _proc_cpu(evaluator_pid, evaluator_pid) or 0.0,
+            sum(_proc_cpu(pid) or 0.0 for pid in evaluator_pids),
+            sum(_proc_cpu(pid, pid) or 0.0 for pid in evaluator_pids),
             each("postgres"),
             each("java"),
             _proc_cpu(os.getpid()) or 0.0,
@@ -711,18 +714,20 @@ class Run:
         await db.create()
         return db
 
-    def evaluator(self, phase: str, db: Database, definitions: str, **env: str) -> Evaluator:
+    def evaluator(
+        self, phase: str, db: Database, definitions: str, number: int = 1, **env: str
+    ) -> Evaluator:
         path = self.tmp / f"definitions-{phase}.yaml"
         path.write_text(definitions)
         evaluator = Evaluator(
-            f"evaluator-{phase}",
+            f"evaluator-{phase}{number}",
             {
                 "SLAWATCH_KAFKA_BOOTSTRAP": kafka_bootstrap(),
                 "SLAWATCH_DATABASE_URL": db.url,
                 "SLAWATCH_DEFINITIONS": str(path),
                 "SLAWATCH_TOPIC_PREFIX": self.prefix(phase),
                 "SLAWATCH_CONSUMER_GROUP_PREFIX": f"gbench{self.id}{phase}-",
-                "SLAWATCH_INSTANCE_ID": f"bench-{phase}",
+                "SLAWATCH_INSTANCE_ID": f"bench-{phase}{number}",
                 "SLAWATCH_LATENESS": f"{LATENESS_S:g}s",
                 "SLAWATCH_LOG_FORMAT": "json",
                 "SLAWATCH_LOG_LEVEL": "warning",
@@ -780,77 +785,88 @@ async def phase_raw(run: Run) -> None:
     log(f"1: R = {r_source:,.0f} records/s (max_records unbounded: {r_unbounded:,.0f})")
 
 
-async def phase_sustained(run: Run) -> None:
-    """2: one evaluator over the pre-produced stream, durable commits."""
+async def phase_sustained(run: Run, count: int = 1) -> None:
+    """2 (and 5): ``count`` evaluators in one group over the pre-produced stream, durable
+    commits; the rate is theirs together."""
     n = run.args.events
-    db = await run.database("p")
+    phase, label, key = ("p", "2", "sustained") if count == 1 else ("s", "5", "scaled")
+    db = await run.database(phase)
     topic = run.prefix("p") + Topics.CANONICAL
     ends = run.results["raw"]["end_offsets"]
-    evaluator = run.evaluator("p", db, DESK)
+    evaluators = [
+        run.evaluator(phase, db, DESK, number, SLAWATCH_TOPIC_PREFIX=run.prefix("p"))
+        for number in range(1, count + 1)
+    ]
     conn = await asyncpg.connect(libpq(db.url))
     try:
         spawned = time.monotonic()
-        evaluator.start()
-        log("2: evaluator started; waiting for its first commit")
+        for evaluator in evaluators:
+            evaluator.start()
+        pids = [evaluator.pid for evaluator in evaluators]
+        log(f"{label}: {count} evaluator(s) started; waiting for the first commit")
         first: tuple[float, int] | None = None
         cpu_first: CpuSample | None = None
         done_at: float | None = None
         progress = 0
         timeout = run.args.phase_timeout
         while True:
-            if not evaluator.alive():
-                raise RuntimeError(f"the evaluator exited\n{evaluator.tail()}")
+            for evaluator in evaluators:
+                if not evaluator.alive():
+                    raise RuntimeError(f"an evaluator exited\n{evaluator.tail()}")
             offsets = await committed(conn, topic)
             progress = sum(offsets.values())
             now = time.monotonic()
             if first is None and progress > 0:
                 first = (now, progress)
-                cpu_first = CpuSample.take(evaluator.pid)
-                log(f"2: first commit {now - spawned:.1f} s after the start; timing")
+                cpu_first = CpuSample.take(pids)
+                log(f"{label}: first commit {now - spawned:.1f} s after the start; timing")
             if all(offsets.get(p, 0) >= end for p, end in ends.items()):
                 done_at = now
                 break
             if first is not None and now - first[0] > timeout:
-                log(f"2: not done after {timeout:.0f} s; reporting the rate so far")
+                log(f"{label}: not done after {timeout:.0f} s; reporting the rate so far")
                 break
             if first is None and now - spawned > 120:
-                raise RuntimeError(f"no commit in 120 s\n{evaluator.tail()}")
+                raise RuntimeError(f"no commit in 120 s\n{evaluators[0].tail()}")
             await asyncio.sleep(0.02)
         assert first is not None and cpu_first is not None
         end = done_at if done_at is not None else time.monotonic()
-        cpu = CpuSample.take(evaluator.pid).since(cpu_first)
+        cpu = CpuSample.take(pids).since(cpu_first)
         rate = (progress - first[1]) / (end - first[0])
-        samples = await evaluator.metrics()
+        samples = [await evaluator.metrics() for evaluator in evaluators]
         drained: float | None = None
         while time.monotonic() - end < 120:
             if await outbox_pending(conn) == 0:
                 drained = time.monotonic() - end
                 break
             await asyncio.sleep(0.1)
-        after = await evaluator.metrics()
+        after = [await evaluator.metrics() for evaluator in evaluators]
         outputs = await conn.fetchval("SELECT count(*) FROM outbox")
         subjects = await conn.fetchval("SELECT count(*) FROM subject_states")
     finally:
         await conn.close()
-        evaluator.stop()
-    run.results["sustained"] = {
+        for evaluator in evaluators:
+            evaluator.stop()
+    summed = {name: sum(s.get(name, 0.0) for s in samples) for name in set().union(*samples)}
+    run.results[key] = {
+        "evaluators": count,
         "rate": rate,
         "complete": done_at is not None,
         "events_timed": progress - first[1],
         "seconds": end - first[0],
         "startup_to_first_commit": first[0] - spawned,
         "cpu": cpu,
-        "batch": histogram(samples, "slawatch_evaluator_batch_seconds"),
-        "commit": histogram(samples, "slawatch_evaluator_commit_seconds"),
-        "load": histogram(samples, "slawatch_evaluator_partition_load_seconds"),
-        "results": labelled(samples, "slawatch_evaluator_events_total"),
+        "batch": histogram(summed, "slawatch_evaluator_batch_seconds"),
+        "commit": histogram(summed, "slawatch_evaluator_commit_seconds"),
+        "load": histogram(summed, "slawatch_evaluator_partition_load_seconds"),
+        "results": labelled(summed, "slawatch_evaluator_events_total"),
         "outputs": int(outputs),  # rows still in the outbox: the relay deletes as it publishes
         "subjects": int(subjects),
-        "published": after.get("slawatch_evaluator_published_total", 0.0),
+        "published": sum(a.get("slawatch_evaluator_published_total", 0.0) for a in after),
         "outbox_drained_after": drained,
         "events": n,
     }
-    log(f"2: {rate:,.0f} events/s over {end - first[0]:.1f} s; evaluator stopped")
+    log(f"{label}: {rate:,.0f} events/s over {end - first[0]:.1f} s; evaluator(s) stopped")
 
 
 async def phase_latency_and_recovery(run: Run, *, recover: bool = True) -> None:
@@ -1060,6 +1076,32 @@ def report(run: Run, info: dict[str, str]) -> None:
                 verdict(ok),
             )
         )
+    scaled = res.get("scaled")
+    if scaled:
+        cpu = scaled["cpu"]
+        print()
+        print(f"5. {scaled['evaluators']} evaluators in one consumer group, durable commits:"
+              f" {scaled['rate']:,.0f} events/s together")  # fmt: skip
+        if sus:
+            print(f"   {scaled['rate'] / sus['rate']:.2f} times the one evaluator of 2")
+        print(f"   ({scaled['events_timed']:,} events in {scaled['seconds']:.1f} s;"
+              f" complete: {scaled['complete']}); {scaled['subjects']:,} subjects")  # fmt: skip
+        print(
+            f"   cores busy: evaluators {cpu['evaluator']:.2f} (event loops {cpu['loop']:.2f}),"
+            f" postgres {cpu['postgres']:.2f}, kafka {cpu['kafka']:.2f};"
+            f" machine {cpu['machine']:.2f} of {info['nproc']}; steal {cpu['steal']:.2f}"
+        )
+        us = {k: v * 1e6 / scaled["rate"] for k, v in cpu.items()}
+        print(f"   CPU per event: evaluators {us['evaluator']:.0f} µs,"
+              f" postgres {us['postgres']:.0f} µs, kafka {us['kafka']:.0f} µs")  # fmt: skip
+        rows.append(
+            (
+                f"{scaled['evaluators']} evaluators together, durable commits",
+                f"{scaled['rate']:,.0f} ev/s",
+                "(scale-out; the target is per process)",
+                "-",
+            )
+        )
     lat = res.get("latency")
     if lat:
         limit = LATENESS_S + 1
@@ -1138,7 +1180,9 @@ async def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--spread", type=int, default=60, help="seconds the deadlines span")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
-        "--phases", default="1234", help="which measurements (3 needs no 2, 4 runs after 3)"
+        "--phases",
+        default="12345",
+        help="which measurements (3 needs no 2, 4 runs after 3; 5: two evaluators)",
     )
     parser.add_argument(
         "--historical",
@@ -1153,10 +1197,12 @@ async def main(argv: Sequence[str] | None = None) -> int:
     log(f"run {run.id}: topics {run.prefix('p')}*, {run.prefix('l')}*; tmp {run.tmp}")
     failed = False
     try:
-        if "1" in args.phases or "2" in args.phases:
+        if {"1", "2", "5"} & set(args.phases):
             await phase_raw(run)
         if "2" in args.phases:
             await phase_sustained(run)
+        if "5" in args.phases:
+            await phase_sustained(run, count=2)
         if "3" in args.phases or "4" in args.phases:
             await phase_latency_and_recovery(run, recover="4" in args.phases)
     except (Exception, asyncio.CancelledError) as exc:
