@@ -494,7 +494,8 @@ async def committed(conn: asyncpg.Connection, topic: str) -> dict[int, int]:
 
 
 async def outbox_pending(conn: asyncpg.Connection) -> int:
-    return int(await conn.fetchval("SELECT count(*) FROM outbox"))
+    """Outputs waiting in the outbox (a row holds a committed batch's)."""
+    return int(await conn.fetchval("SELECT coalesce(sum(entries), 0) FROM outbox"))
 
 
 # --- the evaluator process ------------------------------------------------------------
@@ -841,7 +842,7 @@ async def phase_sustained(run: Run, count: int = 1) -> None:
                 break
             await asyncio.sleep(0.1)
         after = [await evaluator.metrics() for evaluator in evaluators]
-        outputs = await conn.fetchval("SELECT count(*) FROM outbox")
+        outputs = await outbox_pending(conn)
         subjects = await conn.fetchval("SELECT count(*) FROM subject_states")
     finally:
         await conn.close()
@@ -860,7 +861,7 @@ async def phase_sustained(run: Run, count: int = 1) -> None:
         "commit": histogram(summed, "slawatch_evaluator_commit_seconds"),
         "load": histogram(summed, "slawatch_evaluator_partition_load_seconds"),
         "results": labelled(summed, "slawatch_evaluator_events_total"),
-        "outputs": int(outputs),  # rows still in the outbox: the relay deletes as it publishes
+        "outputs": int(outputs),  # still in the outbox: the relay deletes as it publishes
         "subjects": int(subjects),
         "published": sum(a.get("slawatch_evaluator_published_total", 0.0) for a in after),
         "outbox_drained_after": drained,
@@ -1035,7 +1036,8 @@ def report(run: Run, info: dict[str, str]) -> None:
         )
         times = "historical (March 2026)" if run.args.historical else "moved to the wall clock"
         print(f"   event times {times}; verdicts: {verdicts}; {sus['subjects']:,} subjects;")
-        print(f"   {sus['outputs']:,} rows left in the outbox, {sus['published']:,.0f} published;")
+        print(f"   {sus['outputs']:,} outputs left in the outbox,"
+              f" {sus['published']:,.0f} published;")  # fmt: skip
         drained = sus["outbox_drained_after"]
         drained_text = f"{drained:.1f} s" if drained is not None else "not within 120 s"
         print(f"   outbox drained {drained_text} after the last commit")

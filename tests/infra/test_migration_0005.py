@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
+from tests.support.migrations import upgrade_and_relay
 
-from slawatch.bus.memory import MemoryBus
 from slawatch.store import upgrade
 from slawatch.store.common import create_engine
-from slawatch.store.relay import OutboxRelay
 
 ROW = (
     "INSERT INTO outbox (id, source_topic, source_partition, topic, key, payload, published_at)"
@@ -29,12 +28,6 @@ async def test_rows_published_before_0005_are_gone_and_pending_ones_go_out(
         )
         await conn.execute(sa.text(ROW.format(at="NULL")), {"id": "waiting", "payload": "2"})
     await db.dispose()
-    upgrade(url)
-    db = create_engine(url)
-    bus = MemoryBus(partitions=1)
-    await OutboxRelay(db, bus, lambda: [("t.canonical", 0)]).drain()
-    async with db.connect() as conn:
-        left = (await conn.execute(sa.text("SELECT count(*) FROM outbox"))).scalar_one()
-    await db.dispose()
+    bus, left = await upgrade_and_relay(url)
     assert [r.value for r in bus.read("t.sla-events", 0, 0, 10)] == [b"2"]
     assert left == 0

@@ -15,7 +15,13 @@ from tests.support.live import fresh_database
 from slawatch.bus.base import Message, PublishError
 from slawatch.bus.memory import MemoryBus
 from slawatch.store import upgrade
-from slawatch.store.common import OutboxEntry, create_engine, write_outbox
+from slawatch.store.common import (
+    OutboxEntry,
+    create_engine,
+    pack_entries,
+    unpack_entries,
+    write_outbox,
+)
 from slawatch.store.relay import BATCH, OutboxRelay
 
 SOURCE = ("t.canonical", 0)
@@ -47,6 +53,13 @@ async def commit(db: AsyncEngine, source: tuple[str, int], rows: list[OutboxEntr
 
 
 async def left(db: AsyncEngine) -> int:
+    """Outputs still in the outbox."""
+    async with db.connect() as conn:
+        query = sa.text("SELECT coalesce(sum(entries), 0) FROM outbox")
+        return int((await conn.execute(query)).scalar_one())
+
+
+async def rows_in_outbox(db: AsyncEngine) -> int:
     async with db.connect() as conn:
         return int((await conn.execute(sa.text("SELECT count(*) FROM outbox"))).scalar_one())
 
@@ -158,6 +171,38 @@ async def test_more_rows_than_one_round_all_go_out(db: AsyncEngine) -> None:
     relay = relay_for(db, bus, [SOURCE])
     await relay.drain()
     assert published(bus) == ids
+
+
+async def test_a_batch_is_one_row_whose_outputs_share_its_number(db: AsyncEngine) -> None:
+    first = await commit(db, SOURCE, entries("a", "b", "c"))
+    second = await commit(db, SOURCE, entries("d"))
+    assert len(set(first)) == 1 and len(first) == 3
+    assert second[0] > first[0]
+    assert await rows_in_outbox(db) == 2
+    assert await left(db) == 4
+
+
+def test_packed_outputs_keep_their_fields_and_headers() -> None:
+    headers = (("slawatch-ticket", '{"fields":{"priority":"P1","title":"é"}}'.encode()),)
+    batch = [
+        OutboxEntry("a", "t.sla-events", "ticket:T-1", '{"id":"a","x":"\\"}', headers),
+        OutboxEntry("b", "t.deadletter", "", '{"id":"b"}'),
+        OutboxEntry("c", "t.sla-events", "ticket:T-2", '{"id":"c"}', headers),
+    ]
+    assert unpack_entries(pack_entries(batch)) == batch
+
+
+async def test_many_batches_past_one_round_go_out_by_reading_in_order(db: AsyncEngine) -> None:
+    bus = MemoryBus(partitions=1)
+    expected: list[str] = []
+    for n in range(7):
+        ids = [f"b{n}-{i}" for i in range(BATCH // 3)]
+        await commit(db, SOURCE if n % 2 else OTHER, entries(*ids))
+        expected += ids
+    relay = relay_for(db, bus, [SOURCE, OTHER])
+    await relay.drain()
+    assert published(bus) == expected
+    assert await rows_in_outbox(db) == 0
 
 
 @pytest.mark.postgres

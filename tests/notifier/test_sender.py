@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from slawatch.definitions.model import Channel as ChannelDefinition
 from slawatch.settings import Settings
 from slawatch.store import upgrade
-from slawatch.store.common import create_engine
+from slawatch.store.common import create_engine, unpack_entries
 from slawatch.store.schema import notification_log, outbox
 from slawatch_notifier import store
 from slawatch_notifier.channels import build_channels
@@ -113,7 +113,8 @@ async def test_excess_notifications_to_one_recipient_are_suppressed(tmp_path: Pa
         assert result["n-9"][0] == "sent"
         assert {e for s, _, e in result.values() if s == "suppressed"} == {"rate_limited"}
         async with sender.db.connect() as conn:
-            records = [orjson.loads(r.payload) for r in await conn.execute(outbox.select())]
+            rows = await conn.execute(outbox.select())
+            records = [orjson.loads(e.payload) for r in rows for e in unpack_entries(r.body)]
         suppressed = [r for r in records if r["status"] == "suppressed"]
         assert len(suppressed) == 2 and all(r["reason"] == "rate_limited" for r in suppressed)
         await sender.db.dispose()

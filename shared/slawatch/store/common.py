@@ -38,11 +38,11 @@ __all__ = [
     "count_pending",
     "create_engine",
     "fence",
-    "headers_of",
-    "headers_text",
     "insert",
+    "pack_entries",
     "pending",
     "take",
+    "unpack_entries",
     "write_outbox",
 ]
 
@@ -86,7 +86,7 @@ class OutboxEntry(NamedTuple):
 
 
 class OutboxRow(NamedTuple):
-    """An output waiting to be published."""
+    """An output waiting to be published; ``seq`` numbers the outbox row it is in."""
 
     seq: int
     topic: str
@@ -95,16 +95,25 @@ class OutboxRow(NamedTuple):
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
-def headers_text(headers: tuple[tuple[str, bytes], ...]) -> str | None:
-    """Record headers as the outbox stores them: JSON text of ``[name, value]`` pairs."""
-    if not headers:
-        return None
-    return orjson.dumps([[name, value.decode()] for name, value in headers]).decode()
+def pack_entries(entries: Sequence[OutboxEntry]) -> bytes:
+    """A batch's outputs as one outbox row stores them: a JSON array of
+    ``[id, topic, key, payload, [[header, value], ...]]``, header values as text."""
+    lists: dict[tuple[tuple[str, bytes], ...], list[list[str]]] = {}
+    packed = []
+    for e in entries:
+        headers = lists.get(e.headers)
+        if headers is None:
+            headers = lists[e.headers] = [[name, value.decode()] for name, value in e.headers]
+        packed.append((e.id, e.topic, e.key, e.payload, headers))
+    return orjson.dumps(packed)
 
 
-def headers_of(text: str | None) -> tuple[tuple[str, bytes], ...]:
-    """Record headers from :func:`headers_text`."""
-    return tuple((name, value.encode()) for name, value in orjson.loads(text)) if text else ()
+def unpack_entries(body: bytes) -> list[OutboxEntry]:
+    """The outputs of one outbox row (:func:`pack_entries`)."""
+    return [
+        OutboxEntry(i, topic, key, payload, tuple((n, v.encode()) for n, v in headers))
+        for i, topic, key, payload, headers in orjson.loads(body)
+    ]
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -184,95 +193,59 @@ async def fence(conn: AsyncConnection, claimed: Claim, next_offset: int) -> None
 async def write_outbox(
     conn: AsyncConnection, source: tuple[str, int], entries: Sequence[OutboxEntry]
 ) -> list[int]:
-    """Add outputs to the outbox; returns their ``seq`` numbers, in order.
+    """Add a batch's outputs to the outbox, as one row; returns each output's outbox
+    number, in order (the row's, so all the same).
 
     An id may appear again (re-emitted after a retraction). The numbers let the caller
-    hand the committed rows to the relay (:meth:`~slawatch.store.relay.OutboxRelay.offer`)
-    instead of having it read them back.
+    hand the committed outputs to the relay (:meth:`~slawatch.store.relay.OutboxRelay.offer`)
+    instead of having it read them back. One row per batch rather than one per output:
+    PostgreSQL inserts and deletes a batch of 2,000 outputs about 40 times faster so.
     """
     if not entries:
         return []
-    driver = await asyncpg_of(conn)
-    if driver is not None:
-        topic, partition = source
-        seqs: list[int] = await driver.fetchval(_NEXT_SEQS, len(entries))
-        texts: dict[tuple[tuple[str, bytes], ...], str | None] = {}
-        records = []
-        for seq, e in zip(seqs, entries, strict=True):
-            text = texts.get(e.headers, _MISSING)
-            if text is _MISSING:
-                text = texts[e.headers] = headers_text(e.headers)
-            records.append((seq, e.id, topic, partition, e.topic, e.key, e.payload, text))
-        await driver.copy_records_to_table("outbox", columns=_OUTBOX_COLUMNS, records=records)
-        return seqs
-    rows = await conn.execute(
-        outbox.insert().returning(outbox.c.seq, sort_by_parameter_order=True),
-        [
-            {
-                "id": entry.id,
-                "source_topic": source[0],
-                "source_partition": source[1],
-                "topic": entry.topic,
-                "key": entry.key,
-                "payload": entry.payload,
-                "headers": headers_text(entry.headers),
-            }
-            for entry in entries
-        ],
-    )
-    return [int(seq) for seq in rows.scalars()]
-
-
-_MISSING: Any = object()
-_NEXT_SEQS = """
-WITH outbox_seq AS MATERIALIZED (SELECT pg_get_serial_sequence('outbox', 'seq')::regclass AS s)
-SELECT array_agg(n ORDER BY n) FROM (
-    SELECT nextval(outbox_seq.s) AS n FROM outbox_seq, generate_series(1, $1)
-) AS taken
-"""
-"""``$1`` outbox numbers, ascending, in one array. The sequence is looked up once (the
-materialized CTE): called per row, ``pg_get_serial_sequence`` cost 7 times the numbers."""
-_OUTBOX_COLUMNS = (
-    "seq", "id", "source_topic", "source_partition", "topic", "key", "payload", "headers",
-)  # fmt: skip
+    row = {
+        "source_topic": source[0],
+        "source_partition": source[1],
+        "entries": len(entries),
+        "body": pack_entries(entries),
+    }
+    seq = (await conn.execute(outbox.insert().values(row).returning(outbox.c.seq))).scalar_one()
+    return [int(seq)] * len(entries)
 
 
 async def pending(
     conn: AsyncConnection, owned: Sequence[tuple[str, int]], limit: int
 ) -> list[OutboxRow]:
-    """Outbox rows of the owned partitions, oldest first, locked for this relay."""
+    """Outputs of the owned partitions, oldest first, locked for this relay: whole rows,
+    as many as keep the outputs at or under ``limit`` (at least one row)."""
     if not owned:
         return []
-    driver = await asyncpg_of(conn, begin=True)
-    if driver is not None:
-        rows = await driver.fetch(_PENDING, [t for t, _ in owned], [p for _, p in owned], limit)
-    else:
-        query = (
-            sa.select(
-                outbox.c.seq, outbox.c.topic, outbox.c.key, outbox.c.payload, outbox.c.headers
-            )
-            .where(_owned(owned))
-            .order_by(outbox.c.seq)
-            .limit(limit)
-        )
-        rows = list(await conn.execute(query))
-    decoded: dict[str | None, tuple[tuple[str, bytes], ...]] = {}
-    found = []
-    for seq, topic, key, payload, text in rows:
-        headers = decoded.get(text)
-        if headers is None:
-            headers = decoded[text] = headers_of(text)
-        found.append(OutboxRow(seq, topic, key, payload, headers))
-    return found
-
-
-_PENDING = """
-SELECT seq, topic, key, payload, headers FROM outbox
-WHERE (source_topic, source_partition) IN (
-    SELECT t, p FROM unnest($1::varchar[], $2::int[]) AS owned(t, p))
-ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED
-"""
-_TAKE = "DELETE FROM outbox WHERE seq = ANY($1::bigint[]) RETURNING seq"
+    heads = await conn.execute(
+        sa.select(outbox.c.seq, outbox.c.entries)
+        .where(_owned(owned))
+        .order_by(outbox.c.seq)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    chosen: list[int] = []
+    total = 0
+    for seq, count in heads:
+        if chosen and total + count > limit:
+            break
+        chosen.append(int(seq))
+        total += count
+    if not chosen:
+        return []
+    rows = await conn.execute(
+        sa.select(outbox.c.seq, outbox.c.body)
+        .where(outbox.c.seq.in_(chosen))
+        .order_by(outbox.c.seq)
+    )
+    return [
+        OutboxRow(int(seq), e.topic, e.key, e.payload, e.headers)
+        for seq, body in rows
+        for e in unpack_entries(body)
+    ]
 
 
 def _owned(owned: Sequence[tuple[str, int]]) -> sa.ColumnElement[bool]:
@@ -285,7 +258,7 @@ async def count_pending(conn: AsyncConnection, owned: Sequence[tuple[str, int]])
     """How many outputs of the owned partitions wait to be published."""
     if not owned:
         return 0
-    query = sa.select(sa.func.count()).where(_owned(owned))
+    query = sa.select(sa.func.coalesce(sa.func.sum(outbox.c.entries), 0)).where(_owned(owned))
     return int((await conn.execute(query)).scalar_one())
 
 
@@ -298,10 +271,8 @@ async def take(conn: AsyncConnection, seqs: Sequence[int]) -> set[int]:
     """
     if not seqs:
         return set()
-    driver = await asyncpg_of(conn, begin=True)
-    if driver is not None:
-        return {row[0] for row in await driver.fetch(_TAKE, list(seqs))}
+    rows = list(dict.fromkeys(seqs))  # the outputs of a row share its number
     result = await conn.execute(
-        outbox.delete().where(outbox.c.seq.in_(seqs)).returning(outbox.c.seq)
+        outbox.delete().where(outbox.c.seq.in_(rows)).returning(outbox.c.seq)
     )
     return {int(seq) for seq in result.scalars()}

@@ -7,6 +7,7 @@ revision and refuse to start otherwise.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -15,7 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["alembic_config", "current_revision", "head_revision", "upgrade"]
+__all__ = ["alembic_config", "current_revision", "downgrade", "head_revision", "upgrade"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -33,15 +34,24 @@ def upgrade(url: str, revision: str = "head") -> None:
 
     Alembic runs in a thread of its own, so this works inside a running event loop too.
     """
+    _in_thread(lambda: command.upgrade(alembic_config(url), revision))
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Migrate the database at ``url`` down to ``revision`` (in a thread, as :func:`upgrade`)."""
+    _in_thread(lambda: command.downgrade(alembic_config(url), revision))
+
+
+def _in_thread(migration: Callable[[], None]) -> None:
     failure: list[BaseException] = []
 
     def run() -> None:
         try:
-            command.upgrade(alembic_config(url), revision)
+            migration()
         except BaseException as exc:
             failure.append(exc)
 
-    worker = threading.Thread(target=run, name="alembic-upgrade")
+    worker = threading.Thread(target=run, name="alembic")
     worker.start()
     worker.join()
     if failure:

@@ -34,6 +34,7 @@ __all__ = ["OutboxRelay"]
 log = structlog.get_logger("slawatch.outbox")
 
 BATCH = 5000
+"""Outputs a relay publishes per round, at most (an outbox row's outputs go together)."""
 IDLE_READ = 0.5
 """Seconds without an offer after which the outbox is read for rows nobody offered."""
 _ERRORS: tuple[type[BaseException], ...] = (*common.DB_ERRORS, BusError)
@@ -96,13 +97,14 @@ class OutboxRelay:
     async def drain(self) -> None:
         """Publish everything there is: read the outbox first if it may hold older rows."""
         if self._read:
-            while await self._read_once() == BATCH:
+            while await self._read_once():
                 pass
             self._read = False
         while self._offered:
             await self._offered_once()
 
     async def _read_once(self) -> int:
+        """Publish the oldest outbox rows (about ``BATCH`` outputs); how many outputs."""
         async with self.db.begin() as conn:
             rows = await common.pending(conn, self.owned(), BATCH)
             if rows:

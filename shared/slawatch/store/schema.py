@@ -8,8 +8,9 @@ are JSONB on PostgreSQL.
 - ``subject_states``: each subject's engine record without its history
   (``Engine.export_change``), as orjson bytes, by partition;
 - ``subject_history``: each subject's history, one event line per row, in order.
-- ``outbox``: output events written with the state that produced them, until a
-  relay has published them to the bus (it deletes them as it publishes).
+- ``outbox``: output events written with the state that produced them, one row per
+  committed batch, until a relay has published them to the bus (it deletes them as it
+  publishes).
 """
 
 from __future__ import annotations
@@ -76,18 +77,17 @@ outbox = sa.Table(
         primary_key=True,
         autoincrement=True,
     ),
-    sa.Column("id", sa.String(64), nullable=False),
     sa.Column("source_topic", sa.String(255), nullable=False),
     sa.Column("source_partition", sa.Integer, nullable=False),
-    sa.Column("topic", sa.String(255), nullable=False),
-    sa.Column("key", sa.String(512), nullable=False),
-    sa.Column("payload", sa.Text, nullable=False),
-    sa.Column("headers", sa.Text, nullable=True),
+    sa.Column("entries", sa.Integer, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
     sa.Column(
         "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
     sa.Index("outbox_by_source", "source_topic", "source_partition", "seq"),
 )
+"""Outputs committed and not yet published: one row per committed batch of a source
+partition, ``body`` its outputs (``slawatch.store.common.pack_entries``)."""
 
 escalation_state = sa.Table(
     "escalation_state",
