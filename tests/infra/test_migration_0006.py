@@ -77,3 +77,17 @@ async def test_the_downgrade_gives_back_a_row_per_output(url: str) -> None:
         ).all()
     await db.dispose()
     assert [tuple(r) for r in rows] == [tuple(w.values()) for w in WAITING]
+
+
+@pytest.mark.postgres
+async def test_the_body_is_compressed_with_lz4_on_postgresql() -> None:
+    async with fresh_database() as (_, path):
+        db = create_engine(path)
+        async with db.connect() as conn:
+            query = sa.text(
+                "SELECT attcompression FROM pg_attribute"
+                " WHERE attrelid = 'outbox'::regclass AND attname = 'body'"
+            )
+            method = (await conn.execute(query)).scalar_one()
+        await db.dispose()
+    assert method == b"l"  # asyncpg reads the "char" type as bytes

@@ -4,6 +4,7 @@ A row holds a batch's outputs as a JSON array of ``[id, topic, key, payload, hea
 (``headers`` as ``[[name, value], ...]``) and their count. Inserting and deleting 2,000
 rows per batch, each with two index entries, was most of PostgreSQL's work per event.
 Rows not yet published are kept: each becomes a row of one output, in the same order.
+On PostgreSQL the body is compressed with lz4 (pglz took 16 ms per batch, lz4 3 ms).
 
 Revision ID: 0006
 Revises: 0005
@@ -66,8 +67,23 @@ def _replace(
     return table, rows
 
 
+def _compress_with_lz4() -> None:
+    """On PostgreSQL, ``body`` (about 1 MB per batch of 2,000 outputs) is compressed with
+    lz4, several times faster than the default pglz; stored uncompressed where the server
+    was built without lz4."""
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    try:
+        with bind.begin_nested():
+            bind.exec_driver_sql("ALTER TABLE outbox ALTER COLUMN body SET COMPRESSION lz4")
+    except sa.exc.DBAPIError:
+        bind.exec_driver_sql("ALTER TABLE outbox ALTER COLUMN body SET STORAGE EXTERNAL")
+
+
 def upgrade() -> None:
     table, rows = _replace(_per_output(), _per_batch())
+    _compress_with_lz4()
     for row in rows:
         headers = orjson.loads(row.headers) if row.headers else []
         body = orjson.dumps([[row.id, row.topic, row.key, row.payload, headers]])
