@@ -146,13 +146,16 @@ async def test_a_stop_while_a_commit_is_in_flight_publishes_all_that_was_committ
     ev = evaluator(small, bus)
     stop = asyncio.Event()
     task = asyncio.create_task(ev.run(stop))
-    for _ in range(2000):
+    deadline = asyncio.get_running_loop().time() + DRAIN_TIMEOUT
+    caught = False
+    while not caught and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.001)
         in_flight = any(not t.done() for chain in ev._commits.values() for t in chain)
-        if in_flight or (not ev.concurrent_commits and ev.metrics.commit_seconds._sum.get()):
-            break
+        committed = not ev.concurrent_commits and ev.metrics.commit_seconds._sum.get() > 0
+        caught = in_flight or committed
     stop.set()
     await task
+    assert caught, f"no commit began within {DRAIN_TIMEOUT} s"
     assert await pending(ev) == 0
     assert outputs(bus, settings)
     await ev.db.dispose()
