@@ -91,7 +91,7 @@ from slawatch.bus.kafka import ensure_topics
 from slawatch.events import encode_event, parse_event
 from slawatch.events.model import Rejection
 from slawatch.settings import Topics
-from slawatch.store import upgrade
+from slawatch.store.migrate import upgrade
 from slawatch.timeutil import SECOND, format_time, parse_time
 
 REPO = Path(__file__).resolve().parents[1]

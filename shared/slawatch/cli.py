@@ -162,7 +162,7 @@ def migrate(
 ) -> None:
     """Apply the database migrations (run before the services start)."""
     from slawatch.settings import Settings
-    from slawatch.store import head_revision, upgrade
+    from slawatch.store.migrate import head_revision, upgrade
 
     url = database_url or Settings().database_url
     upgrade(url)

@@ -18,7 +18,7 @@ from slawatch.definitions import DefinitionsError
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.errors import ConfigurationError
 from slawatch.settings import Settings
-from slawatch.store import current_revision, head_revision
+from slawatch.store.revision import SCHEMA_REVISION, current_revision
 from slawatch.store.versions import accept_and_load
 from slawatch.timeutil import from_datetime
 
@@ -68,8 +68,8 @@ def kafka_options(settings: Settings) -> dict[str, Any]:
 async def check_schema(db: AsyncEngine) -> None:
     """Refuse a database that ``slawatch migrate`` has not brought to the newest schema."""
     current = await current_revision(db)
-    if current != head_revision():
+    if current != SCHEMA_REVISION:
         raise ConfigurationError(
-            f"the database schema is at {current or 'nothing'}, not {head_revision()}:"
+            f"the database schema is at {current or 'nothing'}, not {SCHEMA_REVISION}:"
             " run `slawatch migrate` first"
         )

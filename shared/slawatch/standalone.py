@@ -31,7 +31,7 @@ from slawatch.escalation import Notification, Planner
 from slawatch.replay.table import clock_name, describe
 from slawatch.replay.versions import load_versions
 from slawatch.settings import Settings, Topics
-from slawatch.store import upgrade
+from slawatch.store.migrate import upgrade
 from slawatch.store.versions import accept_and_load
 from slawatch.timeutil import format_time
 from slawatch_notifier.partition import output_of

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from slawatch.store import upgrade
 from slawatch.store.common import create_engine
+from slawatch.store.migrate import upgrade
 from slawatch.store.versions import accept_and_load
 from tests.support.streams import DESK
 

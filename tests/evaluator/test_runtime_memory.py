@@ -18,7 +18,7 @@ from slawatch.bus.memory import MemoryBus
 from slawatch.bus.source import MemorySource
 from slawatch.serving import wall_clock
 from slawatch.settings import Settings, Topics
-from slawatch.store import upgrade
+from slawatch.store.migrate import upgrade
 from slawatch.timeutil import SECOND
 from slawatch_evaluator import store
 from slawatch_evaluator.metrics import EvaluatorMetrics

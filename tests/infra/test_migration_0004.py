@@ -12,8 +12,8 @@ from tests.support.streams import DESK
 from slawatch.clock import Engine
 from slawatch.events import parse_event
 from slawatch.events.model import InputEvent
-from slawatch.store import upgrade
 from slawatch.store.common import create_engine
+from slawatch.store.migrate import upgrade
 from slawatch_evaluator import store
 
 VERSIONS = versions((DESK, None))

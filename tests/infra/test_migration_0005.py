@@ -7,8 +7,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from tests.support.migrations import upgrade_and_relay
 
-from slawatch.store import upgrade
 from slawatch.store.common import create_engine
+from slawatch.store.migrate import upgrade
 
 ROW = (
     "INSERT INTO outbox (id, source_topic, source_partition, topic, key, payload, published_at)"

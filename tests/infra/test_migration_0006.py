@@ -11,9 +11,8 @@ import sqlalchemy as sa
 from tests.support.live import fresh_database
 from tests.support.migrations import upgrade_and_relay
 
-from slawatch.store import upgrade
 from slawatch.store.common import create_engine
-from slawatch.store.migrate import downgrade
+from slawatch.store.migrate import downgrade, upgrade
 
 ROW = (
     "INSERT INTO outbox (id, source_topic, source_partition, topic, key, payload, headers)"

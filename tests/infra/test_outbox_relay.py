@@ -14,7 +14,6 @@ from tests.support.live import fresh_database
 
 from slawatch.bus.base import Message, PublishError
 from slawatch.bus.memory import MemoryBus
-from slawatch.store import upgrade
 from slawatch.store.common import (
     OutboxEntry,
     create_engine,
@@ -22,6 +21,7 @@ from slawatch.store.common import (
     unpack_entries,
     write_outbox,
 )
+from slawatch.store.migrate import upgrade
 from slawatch.store.relay import BATCH, OutboxRelay
 
 SOURCE = ("t.canonical", 0)

@@ -11,8 +11,8 @@ from prometheus_client import CollectorRegistry
 
 from slawatch.definitions.model import Channel as ChannelDefinition
 from slawatch.settings import Settings
-from slawatch.store import upgrade
 from slawatch.store.common import create_engine, unpack_entries
+from slawatch.store.migrate import upgrade
 from slawatch.store.schema import notification_log, outbox
 from slawatch_notifier import store
 from slawatch_notifier.channels import build_channels

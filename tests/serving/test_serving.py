@@ -18,9 +18,11 @@ from slawatch.serving import (
     wall_clock,
 )
 from slawatch.settings import Settings
-from slawatch.store import head_revision, upgrade
 from slawatch.store.common import create_engine
+from slawatch.store.migrate import downgrade, head_revision, upgrade
+from slawatch.store.revision import SCHEMA_REVISION
 from slawatch.timeutil import SECOND
+from tests.support.live import fresh_database
 from tests.support.streams import DESK
 
 
@@ -34,6 +36,28 @@ async def test_a_database_behind_the_newest_migration_is_refused(tmp_path: Path)
     upgrade(url)
     await check_schema(db)
     await db.dispose()
+
+
+def test_the_revision_the_services_check_is_the_newest_migration() -> None:
+    assert head_revision() == SCHEMA_REVISION
+
+
+async def test_an_empty_database_is_refused_as_at_nothing(tmp_path: Path) -> None:
+    db = create_engine(f"sqlite+aiosqlite:///{tmp_path}/empty.db")
+    with pytest.raises(ConfigurationError, match="at nothing, not"):
+        await check_schema(db)
+    await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_the_schema_check_reads_postgresql_revisions() -> None:
+    async with fresh_database() as (_, url):
+        db = create_engine(url)
+        await check_schema(db)
+        downgrade(url, "0005")
+        with pytest.raises(ConfigurationError, match="at 0005, not"):
+            await check_schema(db)
+        await db.dispose()
 
 
 async def test_definitions_versions_are_stored_and_a_change_is_the_next_one(

@@ -29,7 +29,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from slawatch.bus.kafka import ensure_topics
 from slawatch.settings import Topics
-from slawatch.store import upgrade
+from slawatch.store.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 PARTITIONS = 4

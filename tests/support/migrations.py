@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from slawatch.bus.memory import MemoryBus
-from slawatch.store import upgrade
 from slawatch.store.common import create_engine
+from slawatch.store.migrate import upgrade
 from slawatch.store.relay import OutboxRelay
 
 SOURCE = ("t.canonical", 0)

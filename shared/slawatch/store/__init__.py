@@ -1,5 +1,5 @@
-"""The database adapter: schema, migrations and the evaluator's and notifier's stores."""
+"""The database adapter: schema, migrations and the evaluator's and notifier's stores.
 
-from slawatch.store.migrate import current_revision, head_revision, upgrade
-
-__all__ = ["current_revision", "head_revision", "upgrade"]
+Migrations (:mod:`slawatch.store.migrate`, Alembic) are imported only where they run;
+the services check the schema with :mod:`slawatch.store.revision`.
+"""
