@@ -38,11 +38,11 @@ class SnapshotError(ValueError):
 
 
 _STATE_TEXTS: dict[CycleState, str] = {state: state.value for state in CycleState}
-_STATES: dict[str, CycleState] = {state.value: state for state in CycleState}
-"""Each state by its text: a look-up, where ``CycleState(text)`` is a call through the
-enum's metaclass at ten times the cost."""
 """Each cycle state's text: a look-up here costs a fraction of the member's ``value``
 property under Python 3.11."""
+_STATES: dict[str, CycleState] = {text: state for state, text in _STATE_TEXTS.items()}
+"""Each state by its text: a look-up, where ``CycleState(text)`` is a call through the
+enum's metaclass at ten times the cost."""
 
 
 def cycle_to_record(cycle: Cycle) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The schema revision the code needs, and the one a database is at, without Alembic.
 
 The services check the revision on every start; importing Alembic for that cost them
-about 0.15 s of a restart. ``tests/infra`` checks that ``SCHEMA_REVISION`` is the newest
-migration.
+about 0.15 s of a restart. ``tests/serving/test_serving.py`` checks that
+``SCHEMA_REVISION`` is the newest migration.
 """
 
 from __future__ import annotations
