@@ -337,9 +337,29 @@ def test_priority_raised_past_the_goal_breaches_at_once_with_past_deadline() -> 
     )
     (change,) = r.of("sla.goal.changed")
     assert (change["previous_goal_seconds"], change["goal_seconds"]) == (14400, 3600)
+    assert change["deadline"] == "2026-03-02T10:00:00Z", "the past instant, as the breach's"
     (breach,) = r.of("sla.breached")
     assert (breach["time"], breach["deadline"]) == ("2026-03-02T10:30:00Z", "2026-03-02T10:00:00Z")
     assert r.of("sla.warning") == []
+
+
+def test_goal_change_onto_a_business_calendar_past_its_goal_writes_the_past_deadline() -> None:
+    r = run(
+        RESOLUTION,
+        [
+            created("e1", "2026-03-02T09:00:00Z", priority="P3"),
+            ticket("e2", "2026-03-02T10:00:00Z", status="waiting"),
+            ticket("e3", "2026-03-02T10:30:00Z", status="open"),
+            ticket("e4", "2026-03-02T12:00:00Z", priority="P2"),
+        ],
+        until="2026-03-03T12:00:00Z",
+    )
+    # 2h30m run by 12:00 (under the 4h goal); the 2h office goal was reached at 11:30.
+    (change,) = r.of("sla.goal.changed")
+    assert (change["time"], change["elapsed_seconds"]) == ("2026-03-02T12:00:00Z", 9000)
+    assert change["deadline"] == "2026-03-02T11:30:00Z"
+    (breach,) = r.of("sla.breached")
+    assert (breach["time"], breach["deadline"]) == ("2026-03-02T12:00:00Z", "2026-03-02T11:30:00Z")
 
 
 def test_goal_change_emits_only_the_crossed_point_nearest_the_goal() -> None:
@@ -397,6 +417,8 @@ def test_goal_change_of_a_paused_clock_can_breach() -> None:
     (breach,) = r.of("sla.breached")
     assert breach["time"] == "2026-03-02T11:00:00Z"
     assert breach["deadline"] == "2026-03-02T10:00:00Z"
+    (change,) = r.of("sla.goal.changed")
+    assert change["deadline"] == "2026-03-02T10:00:00Z", "breached by the change, though paused"
 
 
 def test_goal_change_does_not_reprice_a_cycle_stopped_by_the_same_event() -> None:

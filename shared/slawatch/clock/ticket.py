@@ -376,21 +376,24 @@ def _repick_goal(state: TicketState, ctx: _Ctx, cycle: Cycle) -> None:
     t = ctx.time
     was_breached = cycle.breached
     elapsed, reached = cycle.change_goal(goal, t)
+    breaches = reached is not None and not was_breached
+    if reached is not None and breaches:
+        # Before the goal change is written, so that its deadline is the past instant
+        # the new goal was reached (events.md), as the breach's is.
+        cycle.breach(reached)
     prev_s, goal_s = format_seconds(previous.target), format_seconds(goal.target)
     _emit(
         ctx.outs, state, ctx.subject, _GOAL_CHANGED, cycle, t, elapsed,
         {"previous_goal_seconds": prev_s, "previous_calendar": previous.calendar},
         (prev_s, goal_s, previous.calendar, goal.calendar),
     )  # fmt: skip
+    if breaches:
+        _emit(ctx.outs, state, ctx.subject, _BREACHED, cycle, t, elapsed)
+        return
     crossed = [p for p in cycle.thresholds() if p[0] <= elapsed and not cycle.is_marked(p[1])]
     for _, index, _ in crossed:
         cycle.mark(index)
-    if was_breached:
-        return
-    if reached is not None:
-        cycle.breach(reached)
-        _emit(ctx.outs, state, ctx.subject, _BREACHED, cycle, t, elapsed)
-    elif crossed:
+    if crossed and not was_breached:
         _warning(ctx.outs, state, ctx.subject, cycle, crossed[-1][1], t, elapsed)
 
 
