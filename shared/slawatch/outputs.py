@@ -89,6 +89,9 @@ class Output:
 
     ``order`` is the SLA and target's document order; ``cycle`` is the ticket cycle, or
     0 for a service. ``backfill`` marks outputs of a ``backfill: true`` input (rule 27).
+    ``ticket`` is the ticket's ``(fields, attributes)`` at the output's time, which a
+    step's ``if:`` reads (rule 27); shared with the engine's state, so read it, never
+    mutate it. ``None`` for a service, or where the output came without it.
     """
 
     type: OutputType
@@ -98,6 +101,7 @@ class Output:
     cycle: int
     body: dict[str, Any]
     backfill: bool = False
+    ticket: tuple[dict[str, Any], dict[str, Any]] | None = None
 
     @property
     def id(self) -> str:

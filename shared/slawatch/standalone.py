@@ -34,7 +34,7 @@ from slawatch.settings import Settings, Topics
 from slawatch.store.migrate import upgrade
 from slawatch.store.versions import accept_and_load
 from slawatch.timeutil import format_time
-from slawatch_notifier.partition import output_of
+from slawatch_notifier.partition import record_output
 
 __all__ = ["run_standalone"]
 
@@ -76,9 +76,9 @@ class ConsoleNotifier:
                 offset = self.positions.get(partition, 0)
                 for record in self.bus.read(self.topic, partition, offset, 500):
                     self.positions[partition] = record.offset + 1
-                    body = orjson.loads(record.value)
-                    self._print(body)
-                    self._notified(self.planner.on_output(output_of(body, self.catalog), now))
+                    out, _ = record_output(record, self.catalog)
+                    self._print(out.body)
+                    self._notified(self.planner.on_output(out, now))
             await self.bus.wait_for(self.topic, dict(self.positions), timeout=0.5)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from slawatch.escalation import Planner
 from slawatch.outputs import OutputType
+from slawatch.timeutil import MINUTE
+from tests.escalation.driving import drive
 from tests.escalation.making import (
     at,
     breached,
@@ -15,6 +17,7 @@ from tests.escalation.making import (
     ticket_output,
     warning,
 )
+from tests.support.replaying import created, ticket, versions
 
 THREE = """
 steps:
@@ -103,6 +106,91 @@ def test_if_condition_sees_the_ticket_with_the_event_labels_over_it() -> None:
     ticket["ticket:T-1"] = ({"priority": "P1"}, {"vip": False})
     miss = breached(at("10:00"), cycle=3, labels={"priority": "P1"})
     assert p.on_output(miss, at("10:00")) == []
+
+
+def test_if_condition_reads_the_ticket_the_event_carries_before_the_current_one() -> None:
+    chain = """
+    steps:
+      - when: {event: sla.breached, if: {customer_tier: gold}}
+        notify: ["person:lead"]
+      - when: {event: sla.breached, if: {customer_tier: silver}}
+        notify: ["person:manager"]
+    """
+    current = {"ticket:T-1": ({"customer_tier": "gold"}, {})}
+    p = Planner(catalog(doc(chain)), ticket=current.get)
+    out = breached(at("10:00"))
+    out.ticket = ({"customer_tier": "silver"}, {})
+    notes = p.on_output(out, at("10:05"))
+    assert {n.body["recipient"] for n in notes} == {"manager@example.com"}
+
+
+IF_TIER = """
+steps:
+  - when: {event: sla.breached, if: {customer_tier: gold}}
+    notify: ["person:lead"]
+  - when: {event: sla.breached, if: {customer_tier: silver}}
+    notify: ["person:manager"]
+"""
+
+
+def test_if_sees_the_ticket_at_the_breach_though_it_changed_before_the_breach_was_read() -> None:
+    run = drive(
+        versions((doc(IF_TIER), None)),
+        [
+            created("e1", "2026-03-02T09:00:00Z", customer_tier="silver"),
+            ticket("e2", "2026-03-02T10:02:00Z", customer_tier="gold"),
+        ],
+        until=at("12:00"),
+        lateness=5 * MINUTE,
+    )
+    recipients = {n["recipient"] for n in run.notifications if n["target"] == "resolution"}
+    assert recipients == {"manager@example.com"}
+
+
+PAUSING = """
+slas:
+  - id: gold
+    kind: customer
+    escalation: tiers
+    targets:
+      - id: resolution
+        start: [{event: created}]
+        stop: [{event: status_entered, status: resolved}]
+        pause_while: {status: waiting}
+        goals: [{target: 1h, calendar: "24x7"}]
+escalations:
+  tiers:
+    steps:
+      - when: {event: sla.breached, if: {customer_tier: gold}}
+        notify: ["person:lead"]
+      - when: {event: sla.breached, if: {customer_tier: silver}}
+        notify: ["person:manager"]
+people:
+  lead: {email: lead@example.com}
+  manager: {email: manager@example.com}
+channels:
+  email: {type: smtp, host: smtp.example.com, port: 587, from: "slawatch@example.com"}
+"""
+
+
+def test_if_sees_the_ticket_at_a_recomputed_breach_not_as_it_is_now() -> None:
+    run = drive(
+        versions((PAUSING, None)),
+        [
+            created("e1", "2026-03-02T09:00:00Z", customer_tier="silver"),
+            ticket("e2", "2026-03-02T10:30:00Z", customer_tier="gold"),
+            # Late: the 10:00 breach moves to 10:10 while the ticket was still silver.
+            ticket("e3", "2026-03-02T09:10:00Z", status="waiting"),
+            ticket("e4", "2026-03-02T09:20:00Z", status="open"),
+        ],
+        until=at("12:00"),
+    )
+    breaches = [
+        o for o in run.outputs if o["type"] == "sla.breached" and o["target"] == "resolution"
+    ]
+    assert [b["time"] for b in breaches] == ["2026-03-02T10:00:00Z", "2026-03-02T10:10:00Z"]
+    late = [n for n in run.notifications if n["cause"] == breaches[1]["id"]]
+    assert {n["recipient"] for n in late} == {"manager@example.com"}
 
 
 def test_the_target_chain_overrides_the_sla_chain_and_no_chain_starts_nothing() -> None:

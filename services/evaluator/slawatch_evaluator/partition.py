@@ -19,6 +19,13 @@ import orjson
 
 from slawatch import collector
 from slawatch.bus import Record
+from slawatch.bus.headers import (
+    BACKFILL_HEADER,
+    TICKET_AT_EVENT_HEADER,
+    TICKET_HEADER,
+    Ticket,
+    encode_ticket,
+)
 from slawatch.clock import Engine, Verdict
 from slawatch.clock.engine import StoredChange
 from slawatch.definitions.model import DefinitionsVersion
@@ -28,14 +35,11 @@ from slawatch.outputs import Output, uuid5_text
 from slawatch.timeutil import format_time
 from slawatch_evaluator.store import Claim
 
-__all__ = ["BACKFILL_HEADER", "TICKET_HEADER", "Batch", "DeadLetter", "PartitionWorker"]
+__all__ = ["Batch", "DeadLetter", "PartitionWorker"]
 
 _DUPLICATE: Final = Verdict.DUPLICATE
 _TOO_LATE: Final = Verdict.TOO_LATE
 """Module globals for the loop over records (see ``slawatch.clock.engine``'s)."""
-
-TICKET_HEADER = "slawatch-ticket"
-BACKFILL_HEADER = "slawatch-backfill"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,29 +143,42 @@ class PartitionWorker:
             batch.event_time_lag = (now - last_time) / 1e6
         subjects = engine.subjects
         batch.changes = [engine.export_change(key) for key in touched if key in subjects]
-        headers: dict[tuple[str, bool], tuple[tuple[str, bytes], ...]] = {}
+        headers: dict[tuple[str, bool, int, int], tuple[tuple[str, bytes], ...]] = {}
+        current: dict[str, tuple[Ticket, bytes] | None] = {}
         append = batch.headers.append
         for out in outputs:
-            found = headers.get((out.subject, out.backfill))
+            at = out.ticket
+            ids = (id(at[0]), id(at[1])) if at is not None else (0, 0)
+            key = (out.subject, out.backfill, *ids)
+            found = headers.get(key)
             if found is None:
-                found = headers[(out.subject, out.backfill)] = self._headers(out)
+                found = headers[key] = self._headers(out, current)
             append(found)
         self.next_offset = batch.next_offset
         return batch
 
-    def _headers(self, out: Output) -> tuple[tuple[str, bytes], ...]:
-        """Metadata for the notifier that the contract's body does not carry.
-
-        ``slawatch-ticket``: the ticket's fields and attributes (for ``role:assignee`` and
-        ``if:`` conditions, rules 27 and 29); ``slawatch-backfill``: the output of a
-        backfilled input, which fires no escalation step (rule 27).
-        """
+    def _headers(
+        self, out: Output, current: dict[str, tuple[Ticket, bytes] | None]
+    ) -> tuple[tuple[str, bytes], ...]:
+        """What the notifier needs that the contract's body does not carry
+        (:mod:`slawatch.bus.headers`); ``current`` keeps each subject's ticket header."""
         headers: list[tuple[str, bytes]] = []
-        subject = self.engine.subjects.get(out.subject)
-        state = subject.state if subject is not None else None
-        if state is not None and hasattr(state, "fields"):
-            snapshot = {"fields": state.fields, "attributes": state.attributes}
-            headers.append((TICKET_HEADER, orjson.dumps(snapshot)))
+        key = out.subject
+        if key in current:
+            now = current[key]
+        else:
+            subject = self.engine.subjects.get(key)
+            state = subject.state if subject is not None else None
+            if state is not None and hasattr(state, "fields"):
+                ticket = (state.fields, state.attributes)
+                now = current[key] = (ticket, encode_ticket(ticket))
+            else:
+                now = current[key] = None
+        if now is not None:
+            headers.append((TICKET_HEADER, now[1]))
+            at = out.ticket
+            if at is not None and (at[0] is not now[0][0] or at[1] is not now[0][1]):
+                headers.append((TICKET_AT_EVENT_HEADER, encode_ticket(at)))
         if out.backfill:
             headers.append((BACKFILL_HEADER, b"1"))
         return tuple(headers)

@@ -2,11 +2,12 @@
 
 A :class:`NotifierPartition` does no I/O: records and processing time in, intents to
 log out (:class:`~slawatch_notifier.store.Intent`), plus the state to persist with
-them. Ticket fields for ``role:assignee`` and ``if:`` come from the
-``slawatch-ticket`` header the evaluator puts on each SLA event, and are refreshed
+them. The ticket fields ``if:`` reads are those at the SLA event's time, and those
+``role:assignee`` reads the latest known: both come in the headers the evaluator
+puts on each SLA event (:mod:`slawatch.bus.headers`), and the latest are refreshed
 from the evaluator's committed state before a later step fires (:meth:`refresh`), so
-a reassignment that produced no SLA event is seen (rule 29); the
-``slawatch-backfill`` header marks events that fire no step (rule 27).
+a reassignment that produced no SLA event is seen (rule 29). A backfilled event
+fires no step (rule 27).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import orjson
 
 from slawatch.bus.base import Record
+from slawatch.bus.headers import BACKFILL_HEADER, Ticket, tickets_of
 from slawatch.clock.catalog import Catalog
 from slawatch.escalation import Notification, Planner
 from slawatch.events import parse_event
@@ -29,15 +31,11 @@ from slawatch.timeutil import parse_time
 from slawatch_notifier.store import Intent
 
 __all__ = [
-    "BACKFILL_HEADER",
-    "TICKET_HEADER",
     "NotifierBatch",
     "NotifierPartition",
     "escalation_id",
 ]
 
-TICKET_HEADER = "slawatch-ticket"
-BACKFILL_HEADER = "slawatch-backfill"
 MAX_CAUSES = 10_000
 """SLA events kept per partition to render the notifications of later steps they caused."""
 
@@ -48,8 +46,14 @@ def escalation_id(body: dict[str, Any]) -> str:
     return f"{body['subject']}/{body['sla']}/{body['target']}/{scope}"
 
 
-def output_of(body: dict[str, Any], catalog: Catalog, *, backfill: bool = False) -> Output:
-    """An SLA event as the planner takes it, from its JSON body."""
+def output_of(
+    body: dict[str, Any],
+    catalog: Catalog,
+    *,
+    backfill: bool = False,
+    ticket: Ticket | None = None,
+) -> Output:
+    """An SLA event as the planner takes it, from its JSON body (and the ticket at its time)."""
     order = catalog.order.get((body["sla"], body["target"]), 0)
     return Output(
         OutputType(body["type"]),
@@ -59,7 +63,16 @@ def output_of(body: dict[str, Any], catalog: Catalog, *, backfill: bool = False)
         int(body.get("cycle") or 0),
         body,
         backfill,
+        ticket,
     )
+
+
+def record_output(record: Record, catalog: Catalog) -> tuple[Output, Ticket | None]:
+    """An ``sla-events`` record as the planner takes it, and the latest ticket it carries."""
+    headers = dict(record.headers)
+    now, at_event = tickets_of(headers)
+    body = orjson.loads(record.value)
+    return output_of(body, catalog, backfill=BACKFILL_HEADER in headers, ticket=at_event), now
 
 
 @dataclass(slots=True)
@@ -133,12 +146,10 @@ class NotifierPartition:
         decided: list[Notification] = list(self.planner.due(now))
         for record in sla:
             batch.next_sla = record.offset + 1
-            body = orjson.loads(record.value)
-            headers = dict(record.headers)
-            if TICKET_HEADER in headers:
-                snapshot = orjson.loads(headers[TICKET_HEADER])
-                self.tickets[body["subject"]] = (snapshot["fields"], snapshot["attributes"])
-            out = output_of(body, self.catalog, backfill=BACKFILL_HEADER in headers)
+            out, latest = record_output(record, self.catalog)
+            body = out.body
+            if latest is not None:
+                self.tickets[out.subject] = latest
             fired = self.planner.on_output(out, now)
             if fired:
                 self.events[body["id"]] = body

@@ -157,7 +157,8 @@ def _emit(
     body["labels"] = state.labels()
     if extras:
         body.update(extras)
-    outs.append(Output(kind, t, subject, cycle.order, cycle.number, body))
+    ticket = (state.fields, state.attributes)
+    outs.append(Output(kind, t, subject, cycle.order, cycle.number, body, False, ticket))
 
 
 def _warning(
@@ -224,12 +225,25 @@ def fire_before(state: TicketState, subject: str, limit: int) -> list[Output]:
 
 
 def _merge(state: TicketState, ev: TicketEvent) -> dict[str, Change]:
-    """Merge an event into the ticket; the changes, keyed by field name or ``attributes.NAME``."""
+    """Merge an event into the ticket; the changes, keyed by field name or ``attributes.NAME``.
+
+    A changed ``fields`` or ``attributes`` is a new dict, never the old one changed in
+    place: outputs made before keep the ticket as it was at their time.
+    """
     changes: dict[str, Change] = {}
-    _merge_into(state.fields, ev.fields, "", changes)
-    if state._labels is not None and not _LABEL_NAMES.isdisjoint(changes):
-        state._labels = None
-    _merge_into(state.attributes, ev.attributes, "attributes.", changes)
+    if ev.fields:
+        fields = state.fields.copy()
+        _merge_into(fields, ev.fields, "", changes)
+        if changes:
+            state.fields = fields
+            if state._labels is not None and not _LABEL_NAMES.isdisjoint(changes):
+                state._labels = None
+    if ev.attributes:
+        count = len(changes)
+        attributes = state.attributes.copy()
+        _merge_into(attributes, ev.attributes, "attributes.", changes)
+        if len(changes) > count:
+            state.attributes = attributes
     return changes
 
 

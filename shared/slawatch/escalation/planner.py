@@ -92,11 +92,12 @@ class _Group:
 class Planner:
     """Escalation instances of every cycle and window, and their scheduled work.
 
-    ``ticket(subject)`` gives the ticket's current fields and attributes: ``if:``
-    conditions see them, with the event's ``labels`` laid over them (the ticket at the
-    event's time), when an SLA event is fed, and ``role:assignee`` reads ``assignee``
-    when its step fires. ``status`` is the status of every notification that has an
-    address (``simulated`` in replay).
+    An ``if:`` condition sees the ticket at the SLA event's time (``Output.ticket``;
+    for an event that came without it, the ticket ``ticket(subject)`` gives, with the
+    event's ``labels`` laid over it). ``ticket(subject)`` gives the ticket's current
+    fields and attributes: ``role:assignee`` reads ``assignee`` when its step fires.
+    ``status`` is the status of every notification that has an address (``simulated``
+    in replay).
     """
 
     def __init__(
@@ -301,6 +302,8 @@ class Planner:
         return self._chains[ckey]
 
     def _ticket_at_event(self, out: Output) -> Ticket:
+        if out.ticket is not None:
+            return out.ticket
         found = self._ticket(out.subject)
         fields = dict(found[0]) if found is not None else {}
         labels = out.body.get("labels")
