@@ -87,8 +87,25 @@ def test_a_target_with_no_address_is_reported_failed_never_dropped() -> None:
     assert ghost.body["channel"] is None and ghost.body["recipient"] is None
     assert ghost.body["status"] == "failed"
     assert ghost.body["error"] == "no_address"
-    assert list(ghost.body)[-2:] == ["status", "error"]
+    assert list(ghost.body)[-3:] == ["status", "error", "unresolved"]
+    assert ghost.body["unresolved"] == ["person:ghost"]
     assert manager.body["status"] == "simulated" and "error" not in manager.body
+    assert "unresolved" not in manager.body
+
+
+def test_every_target_with_no_address_is_named_in_the_steps_one_failed_record() -> None:
+    tickets: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+        "ticket:T-1": ({"assignee": "nobody-we-know"}, {}),
+    }
+    notify = '["role:assignee", "person:ghost", "person:manager", "person:nemo"]'
+    p = Planner(catalog(doc(one_step(notify), people="nemo: {}")), ticket=tickets.get)
+    notes = p.on_output(breached(at("10:00")), at("10:00"))
+    failed = [n.body for n in notes if n.body["status"] == "failed"]
+    assert len(failed) == 1, "one rule-30 key: null channel and recipient"
+    assert failed[0]["unresolved"] == ["role:assignee", "person:ghost", "person:nemo"]
+    assert [n.body["recipient"] for n in notes if n.body["status"] != "failed"] == [
+        "manager@example.com"
+    ]
 
 
 def test_role_assignee_without_a_known_assignee_is_no_address() -> None:

@@ -189,8 +189,10 @@ def make_notification(
     recipient: str | None,
     cause: str,
     status: str,
+    unresolved: tuple[str, ...] = (),
 ) -> Notification:
-    """A notification record; a ``None`` channel makes it ``failed`` with ``no_address``."""
+    """A notification record; a ``None`` channel makes it ``failed`` with ``no_address``,
+    naming the ``notify`` entries that resolved to no address in ``unresolved``."""
     body: dict[str, Any] = {
         "id": notification_id(cause, step, repeat, notice.value, channel, recipient),
         "type": NOTIFICATION_TYPE,
@@ -213,6 +215,7 @@ def make_notification(
     if channel is None:
         body["status"] = NotificationStatus.FAILED.value
         body["error"] = NotificationError.NO_ADDRESS.value
+        body["unresolved"] = list(unresolved)
     else:
         body["status"] = status
     return Notification(

@@ -398,10 +398,11 @@ class Planner:
         definitions = self.catalog.latest.definitions
         steps = inst.chain.steps
         step = steps[k]
+        unresolved: list[tuple[int, str]] = []
         for index, entry in enumerate(step.notify):
-            pairs: tuple[tuple[str | None, str | None], ...] = addresses(
-                entry, definitions, assignee
-            ) or ((None, None),)
+            pairs = addresses(entry, definitions, assignee)
+            if not pairs:
+                unresolved.append((index, entry))
             for channel, recipient in pairs:
                 note = make_notification(
                     time=t,
@@ -416,8 +417,26 @@ class Planner:
                     cause=cause,
                     status=self._status,
                 )
-                if self._emit(group, note, notes) and channel is not None and recipient:
+                if self._emit(group, note, notes) and recipient:
                     inst.reached[(channel, recipient)] = Reached(cause, k + 1, repeat, index)
+        if unresolved:
+            # One record for every entry without an address: the rule-30 key (null
+            # channel and recipient) is theirs in common, so it names them all.
+            failed = make_notification(
+                time=t,
+                escalation=inst.chain.id,
+                scope=inst.scope,
+                step=k + 1,
+                repeat=repeat,
+                notice=Notice.STEP,
+                notify_index=unresolved[0][0],
+                channel=None,
+                recipient=None,
+                cause=cause,
+                status=self._status,
+                unresolved=tuple(entry for _, entry in unresolved),
+            )
+            self._emit(group, failed, notes)
         inst.sent.append(SentStep(k + 1, repeat, t, cause))
         following = k + 1
         if (
