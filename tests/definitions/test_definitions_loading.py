@@ -265,6 +265,41 @@ def test_a_duplicate_yaml_key_is_rejected() -> None:
     assert "duplicate key" in raised.value.problems[0].message
 
 
+def test_every_repeated_key_is_listed_with_its_place_beside_the_other_problems() -> None:
+    text = """\
+slas:
+  - id: gold
+    kind: customer
+    escalation: nope
+    targets: []
+people:
+  lead: {email: a@example.com}
+  lead: {email: b@example.com}
+teams:
+  ops: {email: x@example.com, email: y@example.com}
+channels:
+  email: {type: smtp, host: smtp.example.com, port: 587, from: s@example.com}
+"""
+    with pytest.raises(DefinitionsError) as raised:
+        load_definitions(text)
+    problems = [(p.path, p.message) for p in raised.value.problems]
+    assert problems[:2] == [
+        ("people.lead", "duplicate key 'lead' at line 8 (first at line 7; the first is used)"),
+        (
+            "teams.ops.email",
+            "duplicate key 'email' at line 10 (first at line 10; the first is used)",
+        ),
+    ]
+    assert any(path == "slas[0].escalation" for path, _ in problems[2:])
+    report = check_definitions(text)
+    assert report.definitions is None
+    assert [p.path for p in report.errors][:2] == ["people.lead", "teams.ops.email"]
+
+
+def test_equal_looking_keys_of_other_types_are_not_repeats() -> None:
+    assert load_yaml('a:\n  1: x\n  "1": y\n') == {"a": {1: "x", "1": "y"}}
+
+
 def test_kind_defaults_to_customer_and_optional_fields_to_their_defaults() -> None:
     defs = load_definitions(MINIMAL)
     (sla,) = defs.slas

@@ -25,6 +25,7 @@ from datetime import date
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from slawatch.definitions.model import CalendarDef, Definitions
 from slawatch.definitions.problems import DOCUMENT, DefinitionsError, Problem, at
@@ -67,10 +68,22 @@ def _unique_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
 
 
 def load_yaml(text: str) -> object:
-    """Parse YAML 1.2 or JSON text; raises :class:`DefinitionsError` if it does not parse."""
+    """Parse YAML 1.2 or JSON text; raises :class:`DefinitionsError` if it does not parse,
+    or if a mapping repeats a key (each repeat listed)."""
+    data, duplicates = _read(text)
+    if duplicates:
+        raise DefinitionsError(duplicates)
+    return data
+
+
+def _read(text: str) -> tuple[object, list[Problem]]:
+    """The document's data (the first of repeated keys kept) and a problem per repeated key.
+
+    Raises :class:`DefinitionsError` if the text does not parse.
+    """
     if text.lstrip().startswith(("{", "[")):
         try:
-            return json.loads(text, object_pairs_hook=_unique_pairs)
+            return json.loads(text, object_pairs_hook=_unique_pairs), []
         except ValueError:
             pass
     directive = _DIRECTIVE.search(text)
@@ -86,12 +99,41 @@ def load_yaml(text: str) -> object:
         )
     yaml = YAML(typ="safe", pure=True)
     yaml.Constructor = _Core12Constructor
+    yaml.allow_duplicate_keys = True
     try:
-        return yaml.load(text)
+        duplicates: list[Problem] = []
+        _find_duplicates(yaml.compose(text), DOCUMENT, duplicates)
+        return yaml.load(text), duplicates
     except MarkedYAMLError as exc:
         raise DefinitionsError([Problem(DOCUMENT, _syntax_message(exc))]) from None
     except YAMLError as exc:
         raise DefinitionsError([Problem(DOCUMENT, f"not valid YAML: {exc}")]) from None
+
+
+def _find_duplicates(node: Node | None, path: str, found: list[Problem]) -> None:
+    """Add a problem for each key a mapping at or below ``node`` repeats."""
+    if isinstance(node, MappingNode):
+        first: dict[tuple[str, str], int] = {}
+        for key, value in node.value:
+            if not isinstance(key, ScalarNode) or key.value == "<<":
+                _find_duplicates(value, path, found)
+                continue
+            line = key.start_mark.line + 1
+            seen = first.get((str(key.tag), key.value))
+            if seen is None:
+                first[(str(key.tag), key.value)] = line
+            else:
+                found.append(
+                    Problem(
+                        at(path, key.value),
+                        f"duplicate key {key.value!r} at line {line} (first at line {seen}; "
+                        "the first is used)",
+                    )
+                )
+            _find_duplicates(value, at(path, key.value), found)
+    elif isinstance(node, SequenceNode):
+        for index, item in enumerate(node.value):
+            _find_duplicates(item, at(path, index), found)
 
 
 def _syntax_message(exc: MarkedYAMLError) -> str:
@@ -112,7 +154,11 @@ def definitions_from_data(data: object) -> Definitions:
 
 def load_definitions(text: str) -> Definitions:
     """Parse and validate a YAML or JSON document; :class:`DefinitionsError` lists every error."""
-    return definitions_from_data(load_yaml(text))
+    data, duplicates = _read(text)
+    built = build(data)
+    if duplicates or built.definitions is None:
+        raise DefinitionsError([*duplicates, *built.report.errors])
+    return built.definitions
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +193,7 @@ def check_definitions(
     """
     wanted = list(years) if years is not None else [date.today().year, date.today().year + 1]
     try:
-        data = load_yaml(text)
+        data, duplicates = _read(text)
     except DefinitionsError as exc:
         return CheckReport(None, errors=exc.problems)
     built = build(data)
@@ -155,8 +201,8 @@ def check_definitions(
     if environ is not None and built.definitions is not None:
         warnings.extend(unset_env_references(built.definitions, environ))
     return CheckReport(
-        built.definitions,
-        errors=list(built.report.errors),
+        None if duplicates else built.definitions,
+        errors=[*duplicates, *built.report.errors],
         warnings=warnings,
         holidays=holidays_by_calendar(built.calendars.values(), wanted),
     )
