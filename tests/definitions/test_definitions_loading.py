@@ -377,6 +377,18 @@ def test_stop_on_accepts_sla_retracted() -> None:
     assert chain.stop_on == ("acknowledged", "sla.clock.stopped", "sla.retracted")
 
 
+def test_an_empty_stop_on_is_no_stop_event_not_the_default() -> None:
+    text = MINIMAL.replace("  - id: gold\n", "  - id: gold\n    escalation: c\n") + doc(
+        """
+        escalations:
+          c:
+            steps: [{when: {event: sla.breached}, notify: [role:assignee]}]
+            stop_on: []
+        """
+    )
+    assert load_definitions(text).escalations["c"].stop_on == ()
+
+
 def test_check_reports_warnings_holidays_and_unset_variables() -> None:
     report = check_definitions(EXAMPLE, years=[2026], environ={"SMTP_HOST": "mail"})
     assert report.ok and report.definitions is not None

@@ -681,10 +681,10 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "a stop_on entry must be one of",
     ),
     (
-        "no steps",
-        {"escalations.chain.steps": []},
+        "steps not a list",
+        {"escalations.chain.steps": "page the lead"},
         "escalations.chain.steps",
-        "non-empty list of steps",
+        "a chain needs a list of steps",
     ),
     # channels
     ("unknown channel type", {"channels.email.type": "fax"}, "channels.email.type", "smtp, slack"),
@@ -728,6 +728,14 @@ UNKNOWN_KEYS = [
     ("availability[0].credits[0]", "credit"),
     ("availability[0].maintenance[0]", "length"),
 ]
+
+
+def test_a_chain_without_steps_is_accepted_with_a_warning() -> None:
+    report = check_definitions(json.dumps(patched({"escalations.chain.steps": []})), years=[2026])
+    assert report.errors == []
+    assert [(p.path, p.message) for p in report.warnings] == [
+        ("escalations.chain.steps", "no steps: this chain notifies no one")
+    ]
 
 
 @pytest.mark.parametrize(("where", "key"), UNKNOWN_KEYS)

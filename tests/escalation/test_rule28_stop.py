@@ -161,6 +161,16 @@ def test_an_acknowledgement_does_nothing_when_stop_on_leaves_it_out() -> None:
     assert len(p.due(at("10:31"))) == 1
 
 
+def test_an_empty_stop_on_leaves_only_cancellation_to_stop_the_instance() -> None:
+    p = Planner(catalog(doc(chain("stop_on: []"))))
+    p.on_output(breached(at("10:00")), at("10:00"))
+    p.on_ack(ack(at("10:05")), at("10:05"))
+    p.on_output(stopped(at("10:10")), at("10:10"))
+    assert len(p.running()) == 1
+    p.on_output(cancelled(at("10:20")), at("10:20"))
+    assert p.running() == []
+
+
 def test_an_acknowledgement_with_a_cycle_never_matches_a_window() -> None:
     sre = """
     steps:

@@ -78,16 +78,21 @@ def chain(ctx: Context, path: str, name: str, value: object) -> EscalationChain 
     if fields is None:
         return None
     steps = fields.required("steps", _steps) or ()
-    stop_on = fields.optional("stop_on", _stop_on) or _DEFAULT_STOP_ON
+    stop_on = fields.optional("stop_on", _stop_on)
+    if stop_on is None:
+        stop_on = _DEFAULT_STOP_ON
     if len(ctx.errors) != errors_before:
         return None
     return EscalationChain(id=name, steps=steps, stop_on=stop_on)
 
 
 def _steps(ctx: Context, path: str, value: object) -> tuple[EscalationStep, ...] | None:
-    if not isinstance(value, list) or not value:
-        ctx.error(path, f"a chain needs a non-empty list of steps, not {describe(value)}")
+    if not isinstance(value, list):
+        ctx.error(path, f"a chain needs a list of steps, not {describe(value)}")
         return None
+    if not value:
+        ctx.warn(path, "no steps: this chain notifies no one")
+        return ()
     steps = [
         _step(ctx, at(path, index), item, first=index == 0) for index, item in enumerate(value)
     ]
@@ -96,6 +101,10 @@ def _steps(ctx: Context, path: str, value: object) -> tuple[EscalationStep, ...]
 
 
 def _stop_on(report: Report, path: str, value: object) -> tuple[str, ...] | None:
+    """The events that stop an instance; ``[]``: none (only a cancellation or a window's
+    close stops it, rule 28)."""
+    if value == []:
+        return ()
     return choices(report, path, value, STOP_EVENTS, "a stop_on entry")
 
 
