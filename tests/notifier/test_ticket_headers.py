@@ -9,6 +9,7 @@ import orjson
 from slawatch.bus import Record
 from slawatch.bus.headers import TICKET_AT_EVENT_HEADER, TICKET_HEADER, decode_ticket
 from slawatch.clock.catalog import Catalog
+from slawatch.definitions.model import DefinitionsVersion
 from slawatch.settings import Settings
 from slawatch.store.common import Claim
 from slawatch.timeutil import parse_time
@@ -49,9 +50,9 @@ def ticket_event(eid: str, kind: str, time: str, **fields: object) -> bytes:
     return orjson.dumps({"id": eid, "type": kind, "time": time, "ticket": {"id": "T-1", **fields}})
 
 
-def evaluate(*raw: bytes) -> Batch:
+def evaluate(*raw: bytes, definitions: list[DefinitionsVersion] = VERSIONS) -> Batch:
     worker = PartitionWorker(
-        Claim("canonical", 0, 1, 0), VERSIONS, lateness=0, retention=Settings().retention
+        Claim("canonical", 0, 1, 0), definitions, lateness=0, retention=Settings().retention
     )
     records = [
         Record("canonical", 0, n, key, value) for n, (key, value) in enumerate(canonical(raw, NOW))
@@ -93,6 +94,16 @@ def test_a_ticket_unchanged_since_its_event_carries_one_ticket() -> None:
                      customer_tier="silver"),
     )  # fmt: skip
     assert [out.body["type"] for out in batch.outputs] == ["sla.clock.started", "sla.breached"]
+    assert [{name for name, _ in headers} for headers in batch.headers] == [{TICKET_HEADER}] * 2
+
+
+def test_no_ticket_at_the_event_is_sent_for_a_chain_without_if() -> None:
+    without_if = DEFINITIONS.replace(", if: {customer_tier: silver}", "").replace(
+        ", if: {customer_tier: gold}", ""
+    )
+    assert "if:" not in without_if
+    batch = evaluate(*REASSIGNED_AFTER_ITS_BREACH, definitions=versions((without_if, None)))
+    assert len(batch.outputs) == 2
     assert [{name for name, _ in headers} for headers in batch.headers] == [{TICKET_HEADER}] * 2
 
 

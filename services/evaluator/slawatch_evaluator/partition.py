@@ -29,6 +29,7 @@ from slawatch.bus.headers import (
 from slawatch.clock import Engine, Verdict
 from slawatch.clock.engine import StoredChange
 from slawatch.definitions.model import DefinitionsVersion
+from slawatch.escalation.chains import chain_for
 from slawatch.events import parse_event, raw_for_report
 from slawatch.events.model import Acknowledgement, Rejection
 from slawatch.outputs import Output, uuid5_text
@@ -80,6 +81,7 @@ class PartitionWorker:
         self.engine = Engine(versions, lateness=lateness, retention=retention)
         self.next_offset = claimed.next_offset
         self.lock = threading.Lock()
+        self._if_chains: dict[tuple[object, object, object], bool] = {}
 
     @property
     def key(self) -> tuple[str, int]:
@@ -148,8 +150,10 @@ class PartitionWorker:
         append = batch.headers.append
         for out in outputs:
             at = out.ticket
-            ids = (id(at[0]), id(at[1])) if at is not None else (0, 0)
-            key = (out.subject, out.backfill, *ids)
+            if at is not None and self._reads_ticket_at_event(out):
+                key = (out.subject, out.backfill, id(at[0]), id(at[1]))
+            else:
+                key = (out.subject, out.backfill, 0, 0)
             found = headers.get(key)
             if found is None:
                 found = headers[key] = self._headers(out, current)
@@ -177,11 +181,26 @@ class PartitionWorker:
         if now is not None:
             headers.append((TICKET_HEADER, now[1]))
             at = out.ticket
-            if at is not None and (at[0] is not now[0][0] or at[1] is not now[0][1]):
+            if (
+                at is not None
+                and (at[0] is not now[0][0] or at[1] is not now[0][1])
+                and self._reads_ticket_at_event(out)
+            ):
                 headers.append((TICKET_AT_EVENT_HEADER, encode_ticket(at)))
         if out.backfill:
             headers.append((BACKFILL_HEADER, b"1"))
         return tuple(headers)
+
+    def _reads_ticket_at_event(self, out: Output) -> bool:
+        """Whether the chain the output escalates on has a step with ``if:`` (rule 27)."""
+        body = out.body
+        key = (body["definitions_version"], body["sla"], body["target"])
+        known = self._if_chains.get(key)
+        if known is None:
+            found = chain_for(self.engine.catalog, out)
+            known = found is not None and any(s.condition is not None for s in found[1].steps)
+            self._if_chains[key] = known
+        return known
 
     def _dead_letter(self, batch: Batch, record: Record, error: str, reason: str, now: int) -> None:
         payload = {

@@ -6,8 +6,9 @@ needs besides travels in headers:
 - ``slawatch-ticket``: the ticket's fields and attributes as the evaluator knows them
   when it commits the event, which ``role:assignee`` reads (rule 29);
 - ``slawatch-ticket-at-event``: the ticket as it was at the event's time, which a
-  step's ``if:`` reads (rule 27), present only where it differs from the first (a
-  ticket that changed later in the same batch, a recomputed past event);
+  step's ``if:`` reads (rule 27), present only where the event's chain has such a step
+  and the ticket differs from the first (it changed later in the same batch, or the
+  event is a recomputed past one);
 - ``slawatch-backfill``: the event of a backfilled input, which fires no step (rule 27).
 """
 
