@@ -191,10 +191,9 @@ class Cycle:
         self._toggle(t)
 
     def _toggle(self, t: int) -> None:
-        if self.toggles is None:
-            self.toggles = [t]
-        else:
-            self.toggles.append(t)
+        # A new list, never the old one extended: a record exported before (and
+        # encoded later, while the engine goes on) keeps the toggles it had.
+        self.toggles = [t] if self.toggles is None else [*self.toggles, t]
 
     def close(self, t: int) -> int:
         """Stop or cancel at ``t``; returns elapsed at ``t``."""
