@@ -16,6 +16,7 @@ from slawatch.availability.maintenance import planned_spans
 from slawatch.definitions.model import Maintenance
 from slawatch.timeutil import HOUR, format_time, parse_time
 from tests.availability.support import Event, catalog, fold, maintenance, objective, status
+from tests.support.replaying import run as replay_run
 
 WEEK_END = "2026-03-09T00:00:00Z"
 WEEK_SECONDS = 604_800
@@ -436,3 +437,68 @@ def test_degraded_time_counts_by_its_weight() -> None:
     assert closed(week(degraded_weight=0.5), events)["downtime_seconds"] == 3600
     assert closed(week(degraded_weight=1), events)["downtime_seconds"] == 7200
     assert closed(week(degraded_weight=0), events)["downtime_seconds"] == 0
+
+
+# --- rule 2 and 6: a status read after its service's silent timers fired ---------------
+#
+# A check going stale fires a timer with no output. When processing time has passed that
+# instant (another service's event, a `received_at` delay), an event of the service with
+# an earlier time is applied in event-time order all the same: from its own time.
+
+STALE = {"stale_after": "10m", "unknown_counts_as": "up"}
+
+
+def replay_closed(definitions: str, events: list[dict[str, Any]], until: str) -> dict[str, Any]:
+    result = replay_run(definitions, events, until=until)
+    [out] = [o for o in result.outputs if o["type"] == "sla.availability.window_closed"]
+    return out
+
+
+def raw_status(
+    eid: str, time: str, value: str, service: str = "api", **extra: Any
+) -> dict[str, Any]:
+    return {"id": eid, "type": "uptime.status", "time": time, "service": service,
+            "status": value, **extra}  # fmt: skip
+
+
+def test_a_status_read_after_the_previous_one_went_stale_counts_from_its_own_time() -> None:
+    events = [
+        raw_status("u1", d(2, "00:00:00"), "up"),
+        raw_status("x1", d(2, "00:20:00"), "up", service="other"),
+        raw_status("u2", d(2, "00:05:00"), "down"),
+    ]
+    out = replay_closed(week(**STALE), events, WEEK_END)
+    assert out["downtime_seconds"] == 600, "down from 00:05 until it goes stale at 00:15"
+
+
+def test_a_delayed_status_gives_what_the_same_status_on_time_gives() -> None:
+    on_time = [
+        raw_status("u1", d(2, "00:00:00"), "up"),
+        raw_status("u2", d(2, "00:01:00"), "up"),
+        raw_status("u3", d(2, "00:02:00"), "down"),
+    ]
+    delayed = [*on_time[:2], {**on_time[2], "received_at": d(2, "00:04:00")}]
+    definitions = week(stale_after="90s")
+    want = replay_closed(definitions, on_time, WEEK_END)
+    got = replay_closed(definitions, delayed, WEEK_END)
+    assert (got["downtime_seconds"], got["measured_seconds"]) == (90, 210)
+    assert {k: got[k] for k in ("availability", "outcome", "downtime_seconds")} == {
+        k: want[k] for k in ("availability", "outcome", "downtime_seconds")
+    }
+
+
+def test_maintenance_announced_after_a_check_went_stale_counts_from_its_own_time() -> None:
+    events = [
+        raw_status("u1", d(2, "00:00:00"), "down"),
+        raw_status("x1", d(2, "00:20:00"), "up", service="other"),
+        {
+            "id": "m1",
+            "type": "maintenance.window",
+            "time": d(2, "00:05:00"),
+            "service": "api",
+            "start": d(2, "00:05:00"),
+            "end": d(2, "01:00:00"),
+        },
+    ]
+    out = replay_closed(week(**STALE), events, WEEK_END)
+    assert (out["downtime_seconds"], out["measured_seconds"]) == (300, WEEK_SECONDS - 3300)

@@ -235,3 +235,67 @@ def test_late_arrival_converges_to_the_in_order_outputs(
     assert standing(replay_lines(FLAT_VERSIONS, shuffled)) == standing(
         replay_lines(FLAT_VERSIONS, events)
     )
+
+
+UPTIME = versions(
+    (
+        """
+availability:
+  - id: api-uptime
+    service: api
+    objective: 99.0
+    window: week
+    timezone: UTC
+    stale_after: 10m
+    unknown_counts_as: up
+    warn_at_budget: [0.25, 0.5]
+""",
+        None,
+    )
+)
+
+
+@st.composite
+def uptime_streams(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Status and maintenance events of ``api`` (and of ``other``) in time order, ids unique.
+
+    Gaps beyond ``stale_after`` let checks go stale: timers that fire with no output.
+    """
+    events: list[dict[str, Any]] = []
+    minute = 0
+    for n in range(draw(st.integers(1, 20))):
+        minute += draw(st.sampled_from([0, 0, 1, 5, 12, 30]))
+        time = format_time(BASE + minute * 60 * SECOND)
+        service = draw(st.sampled_from(["api", "api", "api", "other"]))
+        if service == "api" and draw(st.integers(0, 5)) == 0:
+            start = BASE + (minute + draw(st.sampled_from([0, 3, 20]))) * 60 * SECOND
+            length = draw(st.sampled_from([5, 30, 90])) * 60 * SECOND
+            events.append(
+                {"id": f"m{n}", "type": "maintenance.window", "time": time, "service": service,
+                 "start": format_time(start), "end": format_time(start + length)}
+            )  # fmt: skip
+            continue
+        event = {"id": f"u{n}", "type": "uptime.status", "time": time, "service": service,
+                 "status": draw(st.sampled_from(["up", "down", "down", "degraded"]))}  # fmt: skip
+        check = draw(st.sampled_from([None, "a", "b"]))
+        if check is not None:
+            event["check"] = check
+        events.append(event)
+    return events
+
+
+@SETTINGS
+@given(uptime_streams(), st.randoms(use_true_random=False))
+def test_late_uptime_arrival_converges_to_the_in_order_outputs(
+    events: list[dict[str, Any]], rnd: Any
+) -> None:
+    """As for tickets: a service's event read after processing time passed its time (past
+    the instant a check went stale, too) ends with what in-order arrival emits."""
+    order = list(range(len(events)))
+    rnd.shuffle(order)
+    by_time: dict[str, list[int]] = defaultdict(list)
+    for i, event in enumerate(events):
+        by_time[event["time"]].append(i)
+    slots = {t: iter(ix) for t, ix in by_time.items()}
+    shuffled = [events[next(slots[events[i]["time"]])] for i in order]
+    assert standing(replay_lines(UPTIME, shuffled)) == standing(replay_lines(UPTIME, events))

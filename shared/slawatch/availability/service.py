@@ -51,7 +51,9 @@ class ServiceState:
     that has no open window. ``floor`` is never later than the next timer and is
     ``None`` only when there is none, so most calls return without looking further.
     ``rolling`` maps the id of each rolling objective in force to its trailing tally,
-    and ``rolling_version`` is the version it was last brought in line with.
+    and ``rolling_version`` is the version it was last brought in line with. ``fired``
+    is the latest instant a timer fired at, whether it had an output or not (a check
+    going stale, an objective coming in): the state has been carried to it.
     """
 
     __slots__ = (
@@ -59,6 +61,7 @@ class ServiceState:
         "announcements",
         "catalog",
         "checks",
+        "fired",
         "floor",
         "fresh_for",
         "rolling",
@@ -78,6 +81,7 @@ class ServiceState:
         self.activation: int | None = None
         self.fresh_for: int | None = None
         self.floor: int | None = None
+        self.fired: int | None = None
         self.rolling: dict[str, RollingTally] = {}
         self.rolling_version: VersionView | None = None
 
@@ -281,6 +285,7 @@ def fire_before(state: ServiceState, subject: str, limit: int) -> list[Output]:
         if mark == last:
             raise RuntimeError(f"availability timer of {subject} at {best} made no progress")
         last = mark
+        state.fired = best
         if chosen is None:
             _activate(state, best)
         else:

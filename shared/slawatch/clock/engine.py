@@ -253,7 +253,8 @@ class Subject:
         return decode_history(self.history)
 
     def is_late(self, t: int) -> bool:
-        """Rule 6: earlier than an applied event, or not later than an emitted timer output."""
+        """Rule 6: earlier than an applied event, or not later than a timer that fired
+        (an emitted output's, or a silent one a service's state was carried to)."""
         return (self.last_time is not None and t < self.last_time) or (
             self.timer_mark is not None and t <= self.timer_mark
         )
@@ -406,7 +407,11 @@ class Engine:
         return Applied(verdict, outputs)
 
     def _mark_timers(self, subject: Subject, timer_outputs: Sequence[Output], now: int) -> None:
-        subject.timer_mark = _latest(subject.timer_mark, timer_outputs)
+        mark = _latest(subject.timer_mark, timer_outputs)
+        silent = subject.kind.fired(subject.state)
+        if silent is not None and (mark is None or silent > mark):
+            mark = silent
+        subject.timer_mark = mark
         for out in timer_outputs:
             if out.type is _WINDOW_CLOSED:
                 subject.closes.append((out.time, now))
@@ -468,7 +473,11 @@ class Engine:
             mark = _latest(mark, timers)
         timers = kind.fire_before(state, key, now - self.lateness)
         outputs += timers
-        return state, outputs, _latest(mark, timers)
+        mark = _latest(mark, timers)
+        silent = kind.fired(state)
+        if silent is not None and (mark is None or silent > mark):
+            mark = silent
+        return state, outputs, mark
 
     def _recompute(self, subject: Subject, event: InputEvent, now: int) -> list[Output]:
         assert subject.history is not None
@@ -504,8 +513,11 @@ class Engine:
             heapq.heappop(heap)
         return None
 
-    def due(self, now: int) -> list[Output]:
-        """Fire every timer due at processing time ``now``: those with ``due + lateness < now``."""
+    def due(self, now: int, fired: set[str] | None = None) -> list[Output]:
+        """Fire every timer due at processing time ``now``: those with ``due + lateness < now``.
+
+        ``fired`` collects the subjects whose timers fired, with an output or not.
+        """
         limit = now - self.lateness
         outputs: list[Output] = []
         heap = self._heap
@@ -514,9 +526,11 @@ class Engine:
             subject = self.subjects[key]
             if subject.due != due:
                 continue
-            fired = subject.kind.fire_before(subject.state, key, limit)
-            self._mark_timers(subject, fired, now)
-            outputs += fired
+            made = subject.kind.fire_before(subject.state, key, limit)
+            self._mark_timers(subject, made, now)
+            outputs += made
+            if fired is not None:
+                fired.add(key)
             subject.due = None
             self._settle(subject, now)
         return outputs

@@ -48,6 +48,12 @@ class SubjectKind(Protocol):
     def next_due(self, state: Any) -> int | None:
         """The earliest timer's due instant."""
 
+    def fired(self, state: Any) -> int | None:
+        """The latest instant a timer fired at, if one may fire without an output.
+
+        An event earlier than it can no longer be applied in order (rule 6).
+        """
+
     def is_idle(self, state: Any) -> bool:
         """Nothing open: retention (rule 6a) counts from when this became true."""
         ...
@@ -79,6 +85,9 @@ class _Tickets:
     apply = staticmethod(ticket.apply_event)
     fire_before = staticmethod(ticket.fire_before)
     next_due = staticmethod(ticket.next_due)
+
+    def fired(self, state: Any) -> int | None:
+        return None  # a ticket's timers all have an output, which marks them
 
     def is_idle(self, state: Any) -> bool:
         return not state.open
@@ -112,6 +121,9 @@ class _Services:
 
     def next_due(self, state: Any) -> int | None:
         return availability.next_due(state)
+
+    def fired(self, state: Any) -> int | None:
+        return state.fired  # type: ignore[no-any-return]
 
     def is_idle(self, state: Any) -> bool:
         return not availability.has_open_window(state)

@@ -125,12 +125,14 @@ class Replayer:
     def _advance(self, limit: int, cause: Cause) -> set[str]:
         """Fire the timers due before ``limit``, feeding each to the planner at its emission.
 
-        Returns the subjects whose timers fired (whose next event may now be late).
+        Returns the subjects whose timers fired, with an output or not (a check going
+        stale): their next event may now be late.
         """
         step: list[Emitted] = []
-        timers = self.engine.due(limit)
+        fired: set[str] = set()
+        timers = self.engine.due(limit, fired)
         if not timers and self.planner.next_wakeup() is None:
-            return set()
+            return fired
         timers.sort(key=Output.sort_key)
         for out in timers:
             emission = out.time + self.lateness
@@ -139,7 +141,7 @@ class Replayer:
             step.append(out)
         step += self.planner.due(limit)
         self._step(step, cause)
-        return {out.subject for out in timers}
+        return fired
 
     def feed(self, number: int, raw: bytes) -> None:
         """Read input line ``number``."""
