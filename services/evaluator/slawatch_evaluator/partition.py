@@ -82,6 +82,12 @@ class PartitionWorker:
         self.next_offset = claimed.next_offset
         self.lock = threading.Lock()
         self._if_chains: dict[tuple[object, object, object], bool] = {}
+        self._any_if = any(
+            step.condition is not None
+            for version in self.engine.catalog.versions
+            for chain in version.definitions.escalations.values()
+            for step in chain.steps
+        )
 
     @property
     def key(self) -> tuple[str, int]:
@@ -150,7 +156,7 @@ class PartitionWorker:
         append = batch.headers.append
         for out in outputs:
             at = out.ticket
-            if at is not None and self._reads_ticket_at_event(out):
+            if at is not None and self._any_if and self._reads_ticket_at_event(out):
                 key = (out.subject, out.backfill, id(at[0]), id(at[1]))
             else:
                 key = (out.subject, out.backfill, 0, 0)
@@ -183,6 +189,7 @@ class PartitionWorker:
             at = out.ticket
             if (
                 at is not None
+                and self._any_if
                 and (at[0] is not now[0][0] or at[1] is not now[0][1])
                 and self._reads_ticket_at_event(out)
             ):

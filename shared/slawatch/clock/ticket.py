@@ -231,44 +231,46 @@ def _merge(state: TicketState, ev: TicketEvent) -> dict[str, Change]:
     place: outputs made before keep the ticket as it was at their time.
     """
     changes: dict[str, Change] = {}
-    if ev.fields:
-        fields = state.fields.copy()
-        _merge_into(fields, ev.fields, "", changes)
-        if changes:
-            state.fields = fields
-            if state._labels is not None and not _LABEL_NAMES.isdisjoint(changes):
-                state._labels = None
-    if ev.attributes:
-        count = len(changes)
-        attributes = state.attributes.copy()
-        _merge_into(attributes, ev.attributes, "attributes.", changes)
-        if len(changes) > count:
-            state.attributes = attributes
+    fields = _merge_into(state.fields, ev.fields, "", changes)
+    if fields is not None:
+        state.fields = fields
+        if state._labels is not None and not _LABEL_NAMES.isdisjoint(changes):
+            state._labels = None
+    attributes = _merge_into(state.attributes, ev.attributes, "attributes.", changes)
+    if attributes is not None:
+        state.attributes = attributes
     return changes
 
 
 def _merge_into(
     known: dict[str, Any], updates: dict[str, Any], prefix: str, changes: dict[str, Change]
-) -> None:
-    """Apply ``updates`` (``None`` clears) to ``known``, noting changes as ``prefix + name``.
+) -> dict[str, Any] | None:
+    """``known`` with ``updates`` applied (``None`` clears), as a new dict; ``None`` if
+    nothing changed. Changes are noted as ``prefix + name``.
 
     New names and string values are interned: tickets repeat few distinct ones.
     """
+    merged: dict[str, Any] | None = None
     for name, new in updates.items():
         old = known.get(name)
         if new is None:
             if old is None:
                 continue
-            del known[name]
+            if merged is None:
+                merged = known.copy()
+            del merged[name]
         elif old is None or not same_value(old, new):
             if type(new) is str:
                 new = intern(new)
             if old is None:
                 name = intern(name)
-            known[name] = new
+            if merged is None:
+                merged = known.copy()
+            merged[name] = new
         else:
             continue
         changes[prefix + name] = (old, new)
+    return merged
 
 
 def _any_trigger(triggers: tuple[Trigger, ...], ctx: _Ctx, state: TicketState) -> bool:
