@@ -31,6 +31,7 @@ from slawatch.escalation import Notification, Planner
 from slawatch.replay.table import clock_name, describe
 from slawatch.replay.versions import load_versions
 from slawatch.settings import Settings, Topics
+from slawatch.store.common import restart_log
 from slawatch.store.migrate import upgrade
 from slawatch.store.versions import accept_and_load
 from slawatch.timeutil import format_time
@@ -162,6 +163,11 @@ async def run_standalone(
     upgrade(settings.database_url)
     db = store.create_engine(settings.database_url)
     versions = await accept_and_load(db, definitions.read_text(encoding="utf-8"), clock())
+    async with db.begin() as conn:
+        rewound = await restart_log(conn, settings.topic(Topics.CANONICAL))
+    if rewound:
+        log.info("the in-process bus starts empty: the kept state reads it from offset 0",
+                 partitions=rewound)  # fmt: skip
     bus = MemoryBus(partitions=1)
     for name in (Topics.CANONICAL, Topics.SLA_EVENTS, Topics.ACKS, Topics.DEADLETTER,
                  Topics.NOTIFICATIONS):  # fmt: skip

@@ -173,6 +173,18 @@ async def claim(conn: AsyncConnection, topic: str, partition: int, owner: str) -
     return Claim(topic, partition, int(row.epoch), int(row.next_offset))
 
 
+async def restart_log(conn: AsyncConnection, topic: str) -> int:
+    """Read every partition of ``topic`` from offset 0 again: its log has started over
+    (standalone's in-process bus is new each run, while the store keeps its state).
+    Returns how many partitions were rewound."""
+    rewound = await conn.execute(
+        partitions.update()
+        .where(partitions.c.topic == topic, partitions.c.next_offset != 0)
+        .values(next_offset=0, updated_at=sa.func.now())
+    )
+    return int(rewound.rowcount)
+
+
 async def fence(conn: AsyncConnection, claimed: Claim, next_offset: int) -> None:
     """Record the next offset to read, if ``claimed`` is still current; else :class:`Fenced`."""
     fenced = await conn.execute(
