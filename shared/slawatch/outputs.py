@@ -92,6 +92,7 @@ class Output:
     ``ticket`` is the ticket's ``(fields, attributes)`` at the output's time, which a
     step's ``if:`` reads (rule 27); shared with the engine's state, so read it, never
     mutate it. ``None`` for a service, or where the output came without it.
+    ``retracts`` is, on a ``sla.retracted``, the output it withdraws (for metrics).
     """
 
     type: OutputType
@@ -102,6 +103,7 @@ class Output:
     body: dict[str, Any]
     backfill: bool = False
     ticket: tuple[dict[str, Any], dict[str, Any]] | None = None
+    retracts: Output | None = None
 
     @property
     def id(self) -> str:

@@ -52,3 +52,60 @@ async def test_gauges_follow_the_current_window(settings: Settings) -> None:  # 
     assert availability == pytest.approx(1 - 7200 / (9 * 86400))
     assert remaining == pytest.approx(1 - 7200 / 2592)
     await ev.db.dispose()
+
+
+async def test_downtime_counters_add_what_each_refresh_saw_and_revoked_series_go(
+    settings: Settings,  # noqa: F811
+) -> None:
+    bus = MemoryBus(partitions=1)
+    topic = settings.topic(Topics.CANONICAL)
+    raw = [orjson.dumps({"id": i, "type": "uptime.status", "time": t, "service": "api",
+                         "status": s})
+           for i, t, s in [("u1", "2026-04-01T00:00:00Z", "up"),
+                           ("u2", "2026-04-10T00:00:00Z", "down")]]  # fmt: skip
+    await publish(bus, topic, canonical(raw, NOW))
+    registry = CollectorRegistry()
+    defs = versions((UPTIME, None))
+    metrics = EvaluatorMetrics(registry)
+    metrics.declare(defs)
+    ev = Evaluator(settings=settings, versions=defs,
+                   db=store.create_engine(settings.database_url),
+                   source=MemorySource(bus, [topic]), publisher=bus,
+                   metrics=metrics, clock=lambda: NOW, owner="t")  # fmt: skip
+    labels = {"sla": "api-uptime", "kind": "customer"}
+
+    def sample(name: str, **extra: str) -> float | None:
+        return registry.get_sample_value(name, {**labels, **extra})
+
+    assert sample("slawatch_sla_objective_ratio") == pytest.approx(0.999)
+    assert sample("slawatch_sla_downtime_seconds_total") == 0
+    assert sample("slawatch_sla_outcomes_total", target="availability", outcome="no_data") == 0
+    await ev.on_assign([(topic, 0)])
+    worker: PartitionWorker = ev.workers[(topic, 0)]
+    await ev._step(worker, bus.read(topic, 0, 0, 10), NOW)
+    ev._gauges(NOW)
+    assert sample("slawatch_sla_downtime_seconds_total") == 0  # a baseline, not 9 days
+    assert sample("slawatch_sla_measured_seconds_total") == 0
+    ev._gauges(NOW + 1_800_000_000)
+    assert sample("slawatch_sla_downtime_seconds_total") == pytest.approx(1800)
+    assert sample("slawatch_sla_measured_seconds_total") == pytest.approx(1800)
+    ev._gauges(NOW + 3_600_000_000)
+    assert sample("slawatch_sla_downtime_seconds_total") == pytest.approx(3600)
+    assert sample("slawatch_availability_ratio") is not None
+
+    await ev.on_revoke([(topic, 0)])
+    ev._gauges(NOW + 5_400_000_000)
+    assert sample("slawatch_availability_ratio") is None
+    assert sample("slawatch_error_budget_remaining_ratio") is None
+    assert sample("slawatch_sla_downtime_seconds_total") == pytest.approx(3600)
+    await ev.db.dispose()
+
+
+def test_lag_series_of_partitions_no_longer_owned_are_removed() -> None:
+    registry = CollectorRegistry()
+    metrics = EvaluatorMetrics(registry)
+    metrics.show_lag({0: 5, 1: 7})
+    metrics.show_lag({1: 2})
+    lag = "slawatch_evaluator_consumer_lag"
+    assert registry.get_sample_value(lag, {"partition": "0"}) is None
+    assert registry.get_sample_value(lag, {"partition": "1"}) == 2

@@ -30,7 +30,7 @@ def test_demo_shows_clocks_warn_breach_and_notify_within_a_minute(tmp_path: Path
             api["ready"] = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code
             clocks = httpx.get(f"http://127.0.0.1:{port}/v1/clocks",
                                params={"subject": "ticket:DEMO-1"}, timeout=1)  # fmt: skip
-            if clocks.status_code == 200:
+            if clocks.status_code == 200 and api["ready"] == 200:
                 api["clocks"] = len(clocks.json()["clocks"])
                 metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
                 api["metrics"] = int("slawatch_open_clocks" in metrics)

@@ -6,16 +6,38 @@ by the definitions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
 
-from slawatch.definitions.model import DefinitionsVersion
+from slawatch.definitions.model import DefinitionsVersion, WindowKind
 from slawatch.observability import counter, gauge, histogram
+from slawatch.outputs import Output, OutputType
 
-__all__ = ["EvaluatorMetrics"]
+__all__ = ["AvailabilityReading", "EvaluatorMetrics"]
+
+WINDOW_OUTCOMES = ("met", "breached", "no_data")
+"""The outcomes of a closed availability window (``events.md``)."""
+
+_WARNINGS = frozenset({OutputType.WARNING, OutputType.AVAILABILITY_WARNING})
+_BREACHES = frozenset({OutputType.BREACHED, OutputType.AVAILABILITY_BREACHED})
+_OUTCOMES = frozenset({OutputType.STOPPED, OutputType.WINDOW_CLOSED})
 
 _LATENCY = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+@dataclass(frozen=True, slots=True)
+class AvailabilityReading:
+    """One objective's figures at a gauge refresh. ``window`` is a calendar window's
+    ``(start, downtime seconds, measured seconds)`` so far; ``None`` for a rolling one."""
+
+    sla: str
+    kind: str
+    availability: float | None
+    remaining: float | None
+    window: tuple[int, float, float] | None = None
 
 
 class EvaluatorMetrics:
@@ -48,14 +70,44 @@ class EvaluatorMetrics:
         self.warnings = counter(
             registry,
             "slawatch_sla_warnings_total",
-            "Near-breach warnings emitted.",
+            "Near-breach warnings emitted (backfilled ones are not counted).",
             ["sla", "target", "kind"],
         )
         self.breaches = counter(
             registry,
             "slawatch_sla_breaches_total",
-            "Breaches emitted.",
+            "Breaches emitted (backfilled ones are not counted).",
             ["sla", "target", "kind"],
+        )
+        self.retractions = counter(
+            registry,
+            "slawatch_sla_retractions_total",
+            "Counted warnings, breaches and other outputs later withdrawn by sla.retracted.",
+            ["sla", "target", "kind", "retracted"],
+        )
+        self.outcomes = counter(
+            registry,
+            "slawatch_sla_outcomes_total",
+            "Clocks stopped and availability windows closed, by outcome (backfill included).",
+            ["sla", "target", "kind", "outcome"],
+        )
+        self.downtime = counter(
+            registry,
+            "slawatch_sla_downtime_seconds_total",
+            "Downtime counted against calendar-window error budgets, as this process saw it.",
+            ["sla", "kind"],
+        )
+        self.measured = counter(
+            registry,
+            "slawatch_sla_measured_seconds_total",
+            "Measured seconds of calendar-window availability objectives (the SLI's base).",
+            ["sla", "kind"],
+        )
+        self.objective = gauge(
+            registry,
+            "slawatch_sla_objective_ratio",
+            "Each availability objective's target, as a ratio (99.9 is 0.999).",
+            ["sla", "kind"],
         )
         self.open_clocks = gauge(
             registry,
@@ -144,9 +196,101 @@ class EvaluatorMetrics:
             "slawatch_evaluator_last_poll_timestamp_seconds",
             "Unix time of the last successful poll of the canonical topic.",
         )
+        self._lag_shown: set[str] = set()
+        self._shown: dict[tuple[str, str], set[str]] = {}
+        self._windows: dict[tuple[str, str], tuple[int, float, float]] = {}
+
+    def show_lag(self, lag: Mapping[int, int]) -> None:
+        """Set each owned partition's lag; drop the series of partitions no longer owned."""
+        shown = {str(p): n for p, n in lag.items()}
+        for partition in self._lag_shown - shown.keys():
+            self.consumer_lag.remove(partition)
+        for partition, n in shown.items():
+            self.consumer_lag.labels(partition=partition).set(n)
+        self._lag_shown = set(shown)
+
+    def show_availability(self, readings: Iterable[AvailabilityReading]) -> None:
+        """Set the availability gauges of the objectives this process owns now, drop the
+        others', and add the downtime and measured time seen since the last refresh.
+
+        An objective first seen here (started, or its service's partition just assigned)
+        is a baseline and adds nothing, so processes sharing the work never count the
+        same second twice. A window's totals only grow; a late event that lowers them
+        adds nothing until they pass the highest seen.
+        """
+        windows: dict[tuple[str, str], tuple[int, float, float]] = {}
+        shown: dict[tuple[str, str], set[str]] = {}
+        for r in readings:
+            key = (r.sla, r.kind)
+            labels = {"sla": r.sla, "kind": r.kind}
+            if r.availability is not None:
+                self.availability.labels(**labels).set(r.availability)
+                shown.setdefault(key, set()).add("availability")
+            if r.remaining is not None:
+                self.budget_remaining.labels(**labels).set(r.remaining)
+                shown.setdefault(key, set()).add("remaining")
+            if r.window is not None:
+                windows[key] = self._add_window(key, r.window)
+        for key, names in self._shown.items():
+            for name in names - shown.get(key, set()):
+                gauge_ = self.availability if name == "availability" else self.budget_remaining
+                gauge_.remove(*key)
+        self._shown = shown
+        self._windows = windows
+
+    def _add_window(
+        self, key: tuple[str, str], window: tuple[int, float, float]
+    ) -> tuple[int, float, float]:
+        start, downtime, measured = window
+        before = self._windows.get(key)
+        if before is None:
+            return window
+        if before[0] == start:
+            added = (max(0.0, downtime - before[1]), max(0.0, measured - before[2]))
+            window = (start, max(downtime, before[1]), max(measured, before[2]))
+        else:
+            added = (downtime, measured)
+        labels = {"sla": key[0], "kind": key[1]}
+        if added[0]:
+            self.downtime.labels(**labels).inc(added[0])
+        if added[1]:
+            self.measured.labels(**labels).inc(added[1])
+        return window
+
+    def count(self, outputs: Iterable[Output]) -> None:
+        """Count a batch's outputs: every type; live warnings and breaches; the
+        retractions of counted ones; the outcomes of stopped clocks and closed windows.
+
+        Backfilled warnings and breaches are history, not news: they are left out, so
+        alerts on these counters behave like escalation chains (rule 27).
+        """
+        types: Counter[OutputType] = Counter()
+        counted: Counter[tuple[str, tuple[str, str, str], str]] = Counter()
+        for out in outputs:
+            kind = out.type
+            types[kind] += 1
+            if kind in _WARNINGS or kind in _BREACHES:
+                if not out.backfill:
+                    counted["breach" if kind in _BREACHES else "warning", _labels(out), ""] += 1
+            elif kind in _OUTCOMES:
+                counted["outcome", _labels(out), out.body["outcome"]] += 1
+            elif kind is OutputType.RETRACTED and out.retracts is not None:
+                counted["retraction", _labels(out), _retracted(out.retracts)] += 1
+        for kind, n in types.items():
+            self.outputs.labels(type=kind.value).inc(n)
+        for (family, (sla, target, sla_kind), value), n in counted.items():
+            labels = {"sla": sla, "target": target, "kind": sla_kind}
+            if family == "breach":
+                self.breaches.labels(**labels).inc(n)
+            elif family == "warning":
+                self.warnings.labels(**labels).inc(n)
+            elif family == "outcome":
+                self.outcomes.labels(**labels, outcome=value).inc(n)
+            else:
+                self.retractions.labels(**labels, retracted=value).inc(n)
 
     def declare(self, versions: Sequence[DefinitionsVersion]) -> None:
-        """Start every SLA target's warning and breach counters at 0.
+        """Start every SLA target's warning, breach, retraction and outcome counters at 0.
 
         A labelled counter that first appears with a value hides its first increase from
         ``increase()``/``rate()``; declared ones start at 0, so alerts see every breach.
@@ -155,14 +299,38 @@ class EvaluatorMetrics:
             defs = version.definitions
             for sla in defs.slas:
                 for target in sla.targets:
-                    labels = {"sla": sla.id, "target": target.id, "kind": sla.kind.value}
-                    self.warnings.labels(**labels)
-                    self.breaches.labels(**labels)
+                    self._declare(sla.id, target.id, sla.kind.value, ("met", "breached"))
             for objective in defs.availability:
-                labels = {
-                    "sla": objective.id,
-                    "target": "availability",
-                    "kind": objective.kind.value,
-                }
-                self.warnings.labels(**labels)
-                self.breaches.labels(**labels)
+                kind = objective.kind.value
+                self.objective.labels(sla=objective.id, kind=kind).set(
+                    float(objective.objective) / 100
+                )
+                if objective.window is not WindowKind.ROLLING:
+                    self._declare(objective.id, "availability", kind, WINDOW_OUTCOMES)
+                    self.downtime.labels(sla=objective.id, kind=kind)
+                    self.measured.labels(sla=objective.id, kind=kind)
+
+    def _declare(self, sla: str, target: str, kind: str, outcomes: Sequence[str]) -> None:
+        labels = {"sla": sla, "target": target, "kind": kind}
+        self.warnings.labels(**labels)
+        self.breaches.labels(**labels)
+        for retracted in ("warning", "breached"):
+            self.retractions.labels(**labels, retracted=retracted)
+        for outcome in outcomes:
+            self.outcomes.labels(**labels, outcome=outcome)
+
+
+def _labels(out: Output) -> tuple[str, str, str]:
+    body = out.body
+    return body["sla"], body["target"], body["kind"]
+
+
+def _retracted(withdrawn: Output) -> str:
+    """The retractions label of a withdrawn output: was it counted as a warning or breach?"""
+    if withdrawn.backfill:
+        return "other"
+    if withdrawn.type in _WARNINGS:
+        return "warning"
+    if withdrawn.type in _BREACHES:
+        return "breached"
+    return "other"

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -33,11 +32,10 @@ from slawatch.bus.source import Source, TopicPart
 from slawatch.clock.cycle import CycleState
 from slawatch.clock.snapshot import open_states
 from slawatch.definitions.model import DefinitionsVersion
-from slawatch.outputs import OutputType
 from slawatch.settings import Settings, Topics
 from slawatch.store.relay import OutboxRelay
 from slawatch_evaluator import store
-from slawatch_evaluator.metrics import EvaluatorMetrics
+from slawatch_evaluator.metrics import AvailabilityReading, EvaluatorMetrics
 from slawatch_evaluator.partition import Batch, PartitionWorker
 
 __all__ = ["Evaluator", "Health"]
@@ -181,16 +179,7 @@ class Evaluator:
                 m.duplicates.inc(n)
         for dead in batch.dead_letters:
             m.dead_letters.labels(reason=dead.reason).inc()
-        by_type: Counter[tuple[OutputType, str, str, str]] = Counter(
-            (out.type, out.body["sla"], out.body["target"], out.body["kind"])
-            for out in batch.outputs
-        )
-        for (kind, sla, target, sla_kind), n in by_type.items():
-            m.outputs.labels(type=kind.value).inc(n)
-            if kind in (OutputType.WARNING, OutputType.AVAILABILITY_WARNING):
-                m.warnings.labels(sla=sla, target=target, kind=sla_kind).inc(n)
-            elif kind in (OutputType.BREACHED, OutputType.AVAILABILITY_BREACHED):
-                m.breaches.labels(sla=sla, target=target, kind=sla_kind).inc(n)
+        m.count(batch.outputs)
         if batch.event_time_lag is not None:
             m.event_time_lag.set(batch.event_time_lag)
 
@@ -276,6 +265,7 @@ class Evaluator:
     def _gauges(self, now: int) -> None:
         running = paused = overdue = 0
         limit = now - self.settings.lateness
+        readings: list[AvailabilityReading] = []
         for worker in self.workers.values():
             for subject in worker.engine.subjects.values():
                 if subject.due is not None and subject.due < limit:
@@ -284,7 +274,7 @@ class Evaluator:
                 if frozen is not None:
                     states = open_states(frozen)
                 elif isinstance(subject.state, ServiceState):
-                    self._availability(subject.state, now)
+                    readings += _availability(subject.state, now)
                     continue
                 else:
                     states = [cycle.state for cycle in subject.state.open.values()]
@@ -296,24 +286,8 @@ class Evaluator:
         self.metrics.open_clocks.labels(state="running").set(running)
         self.metrics.open_clocks.labels(state="paused").set(paused)
         self.metrics.timers_overdue.set(overdue)
-        for part, lag in self.source.lag().items():
-            self.metrics.consumer_lag.labels(partition=str(part[1])).set(lag)
-
-    def _availability(self, state: ServiceState, now: int) -> None:
-        for window in state.windows.values():
-            availability, remaining = window.figures(now)
-            labels = {"sla": window.objective.id, "kind": window.objective.kind.value}
-            if availability is not None:
-                self.metrics.availability.labels(**labels).set(availability)
-            if remaining is not None:
-                self.metrics.budget_remaining.labels(**labels).set(remaining)
-        for objective_id, (availability, remaining) in rolling_figures(state, now).items():
-            kind = state.rolling[objective_id].objective.kind.value
-            labels = {"sla": objective_id, "kind": kind}
-            if availability is not None:
-                self.metrics.availability.labels(**labels).set(availability)
-            if remaining is not None:
-                self.metrics.budget_remaining.labels(**labels).set(remaining)
+        self.metrics.show_availability(readings)
+        self.metrics.show_lag({part[1]: lag for part, lag in self.source.lag().items()})
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume, evaluate and commit until ``stop`` is set."""
@@ -379,3 +353,18 @@ class Evaluator:
             and self.relay.healthy
         )
         return ok, detail
+
+
+def _availability(state: ServiceState, now: int) -> list[AvailabilityReading]:
+    readings = []
+    for window in state.windows.values():
+        availability, remaining = window.figures(now)
+        downtime, measured = window.totals(now)
+        objective = window.objective
+        totals = (window.start, downtime, measured)
+        kind = objective.kind.value
+        readings.append(AvailabilityReading(objective.id, kind, availability, remaining, totals))
+    for objective_id, (availability, remaining) in rolling_figures(state, now).items():
+        kind = state.rolling[objective_id].objective.kind.value
+        readings.append(AvailabilityReading(objective_id, kind, availability, remaining))
+    return readings

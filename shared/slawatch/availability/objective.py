@@ -34,7 +34,7 @@ from slawatch.availability.status import Check, Status, next_expiry
 from slawatch.clock.catalog import VersionView
 from slawatch.definitions.model import Availability
 from slawatch.outputs import Output, OutputType, output_id
-from slawatch.timeutil import format_time
+from slawatch.timeutil import SECOND, format_time
 
 __all__ = ["TARGET", "ObjectiveWindow"]
 
@@ -132,18 +132,23 @@ class ObjectiveWindow:
         """Measured time from the origin to ``since``, excluded unknown time left out."""
         return self.tally.measured(self.objective.unknown_counts_as)
 
+    def totals(self, now: int) -> tuple[float, float]:
+        """Downtime and measured seconds from the window's start to ``now``, for metrics.
+
+        Reads the window without changing it: the status in force is assumed to hold
+        from the last change to ``now``.
+        """
+        tally = self._tally_at(now)
+        o = self.objective
+        downtime = tally.downtime(o.degraded_weight, o.unknown_counts_as)
+        return float(downtime / SECOND), tally.measured(o.unknown_counts_as) / SECOND
+
     def figures(self, now: int) -> tuple[float | None, float | None]:
         """Availability and error-budget remaining (fractions) at ``now``, for metrics.
 
-        Reads the window without changing it: the status in force is assumed to hold
-        from the last change to ``now``. ``None`` while nothing is measured yet.
+        Reads the window as :meth:`totals` does. ``None`` while nothing is measured yet.
         """
-        tally = copy.copy(self.tally)
-        upto = min(now, self.end)
-        if upto > self.since:
-            amount = self.measured.elapsed(self.since, upto)
-            if amount:
-                tally.add(self.status, amount)
+        tally = self._tally_at(now)
         o = self.objective
         measured = tally.measured(o.unknown_counts_as)
         downtime = tally.downtime(o.degraded_weight, o.unknown_counts_as)
@@ -151,6 +156,15 @@ class ObjectiveWindow:
         budget = self.share * (self.scheduled - tally.excluded(o.unknown_counts_as))
         remaining = None if budget <= 0 else float(1 - downtime / budget)
         return availability, remaining
+
+    def _tally_at(self, now: int) -> Tally:
+        tally = copy.copy(self.tally)
+        upto = min(now, self.end)
+        if upto > self.since:
+            amount = self.measured.elapsed(self.since, upto)
+            if amount:
+                tally.add(self.status, amount)
+        return tally
 
     def left(self) -> int:
         """Measured time still scheduled after ``since``."""

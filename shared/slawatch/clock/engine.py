@@ -283,7 +283,9 @@ def _retraction(out: Output, now: int) -> Output:
     retracted["definitions_version"] = body["definitions_version"]
     retracted["retracts"] = body["id"]
     retracted["reason"] = "late_event"
-    return Output(OutputType.RETRACTED, now, out.subject, out.order, out.cycle, retracted)
+    return Output(
+        OutputType.RETRACTED, now, out.subject, out.order, out.cycle, retracted, retracts=out
+    )
 
 
 class Engine:

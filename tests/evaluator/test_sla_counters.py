@@ -1,0 +1,84 @@
+"""The SLA counters alerts read: live breaches only, their retractions, outcomes."""
+
+from __future__ import annotations
+
+import json
+
+from prometheus_client import CollectorRegistry
+
+from slawatch.clock.engine import Engine
+from slawatch.events.model import Rejection
+from slawatch.events.parse import parse_event
+from slawatch.outputs import Output
+from slawatch.timeutil import parse_time
+from slawatch_evaluator.metrics import EvaluatorMetrics
+from tests.clock.test_time_and_order import FIRST_RESPONSE
+from tests.support.replaying import created, ticket, versions
+
+TARGET = {"sla": "gold", "target": "first_response", "kind": "customer"}
+
+
+def feed(events: list[tuple[dict[str, object], str]]) -> list[Output]:
+    """Apply each event at its processing time, firing the timers due before it."""
+    engine = Engine(versions((FIRST_RESPONSE, None)))
+    outputs: list[Output] = []
+    for doc, at in events:
+        now = parse_time(at)
+        outputs += engine.due(now)
+        event = parse_event(json.dumps(doc))
+        assert not isinstance(event, Rejection), event
+        outputs += engine.apply(event, now).outputs
+    return outputs
+
+
+def counted(outputs: list[Output]) -> tuple[CollectorRegistry, EvaluatorMetrics]:
+    registry = CollectorRegistry()
+    metrics = EvaluatorMetrics(registry)
+    metrics.declare(versions((FIRST_RESPONSE, None)))
+    metrics.count(outputs)
+    return registry, metrics
+
+
+def value(registry: CollectorRegistry, name: str, **labels: str) -> float | None:
+    return registry.get_sample_value(name, {**TARGET, **labels})
+
+
+def test_every_target_starts_at_zero() -> None:
+    registry, _ = counted([])
+    assert value(registry, "slawatch_sla_breaches_total") == 0
+    assert value(registry, "slawatch_sla_warnings_total") == 0
+    assert value(registry, "slawatch_sla_retractions_total", retracted="breached") == 0
+    assert value(registry, "slawatch_sla_retractions_total", retracted="warning") == 0
+    assert value(registry, "slawatch_sla_outcomes_total", outcome="met") == 0
+    assert value(registry, "slawatch_sla_outcomes_total", outcome="breached") == 0
+
+
+def test_a_retracted_breach_is_counted_as_retracted_and_the_stop_as_met() -> None:
+    outputs = feed([
+        (created("e1", "2026-03-02T09:00:00Z"), "2026-03-02T09:00:00Z"),
+        (created("x", "2026-03-02T11:00:00Z", "T-9"), "2026-03-02T11:00:00Z"),
+        (ticket("e2", "2026-03-02T09:40:00Z", comment=("agent", True)), "2026-03-02T11:00:01Z"),
+    ])  # fmt: skip
+    retraction = next(o for o in outputs if o.type == "sla.retracted" and o.retracts is not None
+                      and o.retracts.type == "sla.breached")  # fmt: skip
+    assert retraction.body["retracts"] == retraction.retracts.id  # type: ignore[union-attr]
+    registry, _ = counted(outputs)
+    assert value(registry, "slawatch_sla_breaches_total") == 1
+    assert value(registry, "slawatch_sla_retractions_total", retracted="breached") == 1
+    assert value(registry, "slawatch_sla_retractions_total", retracted="warning") == 0  # 09:30
+    assert value(registry, "slawatch_sla_outcomes_total", outcome="met") == 1
+    assert registry.get_sample_value("slawatch_sla_events_total", {"type": "sla.retracted"}) == 1
+
+
+def test_backfilled_warnings_and_breaches_are_not_counted_but_their_outcome_is() -> None:
+    outputs = feed([
+        (created("b1", "2026-03-01T09:00:00Z", "T-OLD", backfill=True), "2026-03-02T09:00:00Z"),
+        (ticket("b2", "2026-03-01T12:00:00Z", "T-OLD", comment=("agent", True), backfill=True),
+         "2026-03-02T09:00:00Z"),
+    ])  # fmt: skip
+    assert any(o.type == "sla.breached" and o.backfill for o in outputs)
+    registry, _ = counted(outputs)
+    assert value(registry, "slawatch_sla_breaches_total") == 0
+    assert value(registry, "slawatch_sla_warnings_total") == 0
+    assert value(registry, "slawatch_sla_outcomes_total", outcome="breached") == 1
+    assert registry.get_sample_value("slawatch_sla_events_total", {"type": "sla.breached"}) == 1
