@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import random
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -35,6 +36,7 @@ from slawatch.store.common import restart_log
 from slawatch.store.migrate import upgrade
 from slawatch.store.versions import accept_and_load
 from slawatch.timeutil import format_time
+from slawatch_notifier.metrics import NotifierMetrics
 from slawatch_notifier.partition import record_output
 
 __all__ = ["run_standalone"]
@@ -53,9 +55,10 @@ class ConsoleNotifier:
         catalog: Catalog,
         clock: Callable[[], int],
         out: TextIO,
+        metrics: NotifierMetrics,
     ) -> None:
         self.bus, self.topic, self.planner, self.catalog = bus, topic, planner, catalog
-        self.clock, self.out = clock, out
+        self.clock, self.out, self.metrics = clock, out, metrics
         self.positions: dict[int, int] = {}
 
     def _print(self, body: dict[str, Any], when: str | None = None) -> None:
@@ -67,11 +70,13 @@ class ConsoleNotifier:
     def _notified(self, notifications: list[Notification]) -> None:
         for n in notifications:
             self._print(n.body)
+        self.metrics.planned((n.body.get("channel"), n.body["status"]) for n in notifications)
 
     async def run(self, stop: asyncio.Event) -> None:
         partitions = self.bus.partitions(self.topic)
         while not stop.is_set():
             now = self.clock()
+            self.metrics.last_poll.set(time.time())
             self._notified(self.planner.due(now))
             for partition in range(partitions):
                 offset = self.positions.get(partition, 0)
@@ -80,6 +85,7 @@ class ConsoleNotifier:
                     out, _ = record_output(record, self.catalog)
                     self._print(out.body)
                     self._notified(self.planner.on_output(out, now))
+            self.metrics.running.set(len(self.planner.running()))
             await self.bus.wait_for(self.topic, dict(self.positions), timeout=0.5)
 
 
@@ -154,6 +160,7 @@ async def run_standalone(
     from slawatch_evaluator.runtime import Evaluator
     from slawatch_ingest.api import create_app
     from slawatch_ingest.dedup import DuplicateFilter
+    from slawatch_ingest.metrics import IngestMetrics
 
     load_versions([str(definitions)])
     if settings.database_url.startswith("sqlite+aiosqlite:///"):
@@ -175,6 +182,9 @@ async def run_standalone(
     registry = new_registry("standalone")
     metrics = EvaluatorMetrics(registry)
     metrics.declare(versions)
+    ingest_metrics = IngestMetrics(registry)
+    notifier_metrics = NotifierMetrics(registry)
+    notifier_metrics.declare(versions)
     evaluator = Evaluator(
         settings=settings,
         versions=versions,
@@ -186,7 +196,8 @@ async def run_standalone(
         owner="standalone",
     )
     dedup = DuplicateFilter(settings.dedup_horizon, settings.dedup_capacity)
-    app = create_app(settings, bus, registry, dedup=dedup, ready=evaluator.ready, clock=clock)
+    app = create_app(settings, bus, registry, metrics=ingest_metrics, dedup=dedup,
+                     ready=evaluator.ready, clock=clock)  # fmt: skip
     app.include_router(clocks_router(evaluator, clock))
     catalog = Catalog(versions)
 
@@ -199,7 +210,8 @@ async def run_standalone(
         return None
 
     planner = Planner(catalog, ticket=ticket, status="sent")
-    notifier = ConsoleNotifier(bus, settings.topic(Topics.SLA_EVENTS), planner, catalog, clock, out)
+    notifier = ConsoleNotifier(bus, settings.topic(Topics.SLA_EVENTS), planner, catalog, clock,
+                               out, notifier_metrics)  # fmt: skip
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                        access_log=False, lifespan="off")
@@ -215,11 +227,9 @@ async def run_standalone(
     ]
     if kafka is not None:
         from slawatch_ingest.consumer import IngestConsumer
-        from slawatch_ingest.metrics import IngestMetrics
 
         kafka_settings = settings.model_copy(update={"kafka_bootstrap": kafka})
-        consumer = IngestConsumer(kafka_settings, bus, IngestMetrics(new_registry("kafka-ingest")),
-                                  dedup, clock=clock)  # fmt: skip
+        consumer = IngestConsumer(kafka_settings, bus, ingest_metrics, dedup, clock=clock)
         tasks.append(asyncio.create_task(consumer.run(), name="kafka-ingest"))
     base = f"http://{settings.host}:{settings.port}"
     out.write(

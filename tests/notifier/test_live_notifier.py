@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from slawatch.settings import Topics
 from tests.support.live import Pipeline, Service, decode, pipeline
@@ -141,14 +142,32 @@ def received(smtp: SmtpServer, hook: WebhookServer) -> Counter[str]:
     return ids
 
 
+def notifications_counted(notifier: Service) -> dict[tuple[str, str], float]:
+    """``slawatch_notifications_total`` as the notifier's ``/metrics`` serves it."""
+    text = httpx.get(f"http://127.0.0.1:{notifier.port}/metrics", timeout=5).text
+    return {
+        (sample.labels["channel"], sample.labels["status"]): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "slawatch_notifications_total"
+    }
+
+
 async def test_every_notification_logged_as_sent_arrives_once(tmp_path: Path) -> None:
     with SmtpServer() as smtp, WebhookServer() as hook:
         async with pipeline(tmp_path, DEFINITIONS) as line:
-            await start(line, smtp, hook)
+            notifier = (await start(line, smtp, hook))[-1]
             await line.produce(Topics.TICKETS, raw(tickets(12, seed=1)))
             await line.wait_evaluated()
             want = await expected(line)
             rows = await wait_sent(line, len(want))
+            logged = Counter((r["channel"] or "none", r["status"]) for r in rows)
+            assert logged[("none", "failed")] > 0  # bob is no one's address
+            assert notifications_counted(notifier) == {
+                **dict.fromkeys([(c, s) for c in ("email", "hook") for s in
+                                 ("sent", "failed", "suppressed")] + [("none", "failed")], 0),
+                **logged,
+            }  # fmt: skip
             assert {r["id"] for r in rows} == {n["id"] for n in want}
             sent = {r["id"] for r in rows if r["status"] == "sent"}
             assert sent == {n["id"] for n in want if n["status"] == "simulated"}

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.live import REPO, free_port
+
+
+def notifications_sent(metrics: str) -> float:
+    """``slawatch_notifications_total{channel="console",status="sent"}``, 0 when absent."""
+    for family in text_string_to_metric_families(metrics):
+        for sample in family.samples:
+            if sample.name == "slawatch_notifications_total" and sample.labels == {
+                "channel": "console",
+                "status": "sent",
+            }:
+                return sample.value
+    return 0.0
 
 
 def test_demo_shows_clocks_warn_breach_and_notify_within_a_minute(tmp_path: Path) -> None:
@@ -38,7 +52,13 @@ def test_demo_shows_clocks_warn_breach_and_notify_within_a_minute(tmp_path: Path
         except httpx.HTTPError:
             pass
         time.sleep(0.25)
+    sent = 0.0
+    while sent == 0 and proc.poll() is None:
+        with contextlib.suppress(httpx.HTTPError):
+            sent = notifications_sent(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text)
+        time.sleep(0.5)
     out, _ = proc.communicate(timeout=120)
+    assert sent > 0, out
     assert proc.returncode == 0, out
     assert time.monotonic() - began < 90
     assert api == {"ready": 200, "clocks": 2, "metrics": 1}, (api, out)

@@ -2,83 +2,108 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from collections.abc import Iterable, Sequence
 
-__all__ = ["NotifierMetrics"]
+from prometheus_client import CollectorRegistry
+
+from slawatch.definitions.model import DefinitionsVersion
+from slawatch.observability import counter, gauge, histogram
+
+__all__ = ["FINAL_STATUSES", "NO_CHANNEL", "NotifierMetrics"]
+
+FINAL_STATUSES = ("sent", "failed", "suppressed")
+"""The statuses ``slawatch_notifications_total`` counts."""
+
+NO_CHANNEL = "none"
+"""The ``channel`` label of a notification whose target has no address (rule 29)."""
 
 
 class NotifierMetrics:
     """Every metric the notifier exports."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.notifications = Counter(
-            "slawatch_notifications",
-            "Notifications by channel and final status (sent, failed, suppressed).",
+        self.notifications = counter(
+            registry,
+            "slawatch_notifications_total",
+            "Notifications by channel and final status (sent, failed, suppressed); "
+            'a target with no address is failed on channel "none".',
             ["channel", "status"],
-            registry=registry,
         )
-        self.send_seconds = Histogram(
+        self.send_seconds = histogram(
+            registry,
             "slawatch_notification_send_seconds",
             "Time for a channel to accept one notification.",
             ["channel"],
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-            registry=registry,
         )
-        self.retries = Counter(
-            "slawatch_notification_retries",
+        self.retries = counter(
+            registry,
+            "slawatch_notification_retries_total",
             "Channel failures that will be tried again, by channel.",
             ["channel"],
-            registry=registry,
         )
-        self.running = Gauge(
+        self.running = gauge(
+            registry,
             "slawatch_escalations_running",
             "Escalation instances running in the partitions this process owns.",
-            registry=registry,
         )
-        self.steps_overdue = Gauge(
+        self.steps_overdue = gauge(
+            registry,
             "slawatch_escalation_steps_overdue",
             "Notifications due more than a minute ago and still not sent (alert on it).",
-            registry=registry,
         )
-        self.acks = Counter(
-            "slawatch_escalation_acks",
-            "Acknowledgements applied.",
-            registry=registry,
-        )
-        self.time_to_ack = Histogram(
+        self.acks = counter(registry, "slawatch_escalation_acks_total", "Acknowledgements applied.")
+        self.time_to_ack = histogram(
+            registry,
             "slawatch_escalation_time_to_ack_seconds",
             "From an escalation's start to its acknowledgement.",
             buckets=(30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 86400),
-            registry=registry,
         )
-        self.partitions = Gauge(
+        self.partitions = gauge(
+            registry,
             "slawatch_notifier_partitions_owned",
             "sla-events partitions this process owns.",
-            registry=registry,
         )
-        self.fenced = Counter(
-            "slawatch_notifier_fenced", "Commits refused: another owner.", registry=registry
+        self.fenced = counter(
+            registry, "slawatch_notifier_fenced_total", "Commits refused: another owner."
         )
-        self.store_errors = Counter(
-            "slawatch_notifier_store_errors", "Database failures (retried).", registry=registry
+        self.store_errors = counter(
+            registry, "slawatch_notifier_store_errors_total", "Database failures (retried)."
         )
-        self.published = Counter(
-            "slawatch_notifier_published",
+        self.published = counter(
+            registry,
+            "slawatch_notifier_published_total",
             "Notification records published to the notifications topic.",
-            registry=registry,
         )
-        self.publish_errors = Counter(
-            "slawatch_notifier_publish_errors",
+        self.publish_errors = counter(
+            registry,
+            "slawatch_notifier_publish_errors_total",
             "Failed attempts to publish notification records (retried).",
-            registry=registry,
         )
-        self.outbox_pending = Gauge(
+        self.outbox_pending = gauge(
+            registry,
             "slawatch_notifier_outbox_pending",
             "Notification records not yet published.",
-            registry=registry,
         )
-        self.last_poll = Gauge(
+        self.last_poll = gauge(
+            registry,
             "slawatch_notifier_last_poll_timestamp_seconds",
             "Unix time of the last poll of sla-events and acks.",
-            registry=registry,
         )
+
+    def declare(self, versions: Sequence[DefinitionsVersion]) -> None:
+        """Start every channel's notification and retry counters at 0, so that the first
+        failure of a channel is an increase ``rate()`` sees."""
+        names = {name for v in versions for name in v.definitions.channels}
+        for name in sorted(names):
+            for status in FINAL_STATUSES:
+                self.notifications.labels(channel=name, status=status)
+            self.retries.labels(channel=name)
+        self.notifications.labels(channel=NO_CHANNEL, status="failed")
+
+    def planned(self, outcomes: Iterable[tuple[str | None, str]]) -> None:
+        """Count the notifications the planner decided without a send: ``(channel,
+        status)`` pairs, such as a target with no address (failed, channel ``None``)."""
+        for channel, status in outcomes:
+            if status in FINAL_STATUSES:
+                self.notifications.labels(channel=channel or NO_CHANNEL, status=status).inc()

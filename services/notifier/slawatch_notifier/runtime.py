@@ -144,6 +144,7 @@ class Notifier:
         for latency in batch.ack_latencies:
             self.metrics.time_to_ack.observe(latency)
         if batch.intents:
+            self.metrics.planned((i.channel, i.status) for i in batch.intents)
             self.sent.set()
         if batch.records:
             self.relay.wake()

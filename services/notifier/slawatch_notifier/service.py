@@ -48,6 +48,7 @@ async def serve(settings: Settings) -> None:
     channels = build_channels(catalog.latest.definitions.channels, os.environ, settings=settings)
     registry = new_registry("notifier")
     metrics = NotifierMetrics(registry)
+    metrics.declare(versions)
     owner = owner_name(settings)
     publisher = KafkaPublisher.from_settings(settings, client_id=f"slawatch-notifier-{owner}")
     await publisher.start()
