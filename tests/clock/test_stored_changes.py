@@ -11,7 +11,7 @@ from tests.clock.test_properties import SETTINGS, VERSIONS, streams
 
 from slawatch.clock import Engine
 from slawatch.clock.engine import StoredChange
-from slawatch.clock.snapshot import open_states
+from slawatch.clock.snapshot import open_clocks
 from slawatch.events import parse_event
 from slawatch.events.model import InputEvent
 from slawatch.timeutil import MINUTE
@@ -141,7 +141,8 @@ def test_a_restored_ticket_counts_its_clocks_before_it_is_decoded() -> None:
     restored.import_stored(json.loads(json.dumps(change.record)), change.lines)
     subject = restored.subjects["ticket:T-1"]
     assert subject.frozen is not None
-    want = [c.state for c in engine.subjects["ticket:T-1"].state.open.values()]
-    assert want and open_states(subject.frozen) == want
-    assert [c.state for c in subject.state.open.values()] == want
+    cycles = engine.subjects["ticket:T-1"].state.open.values()
+    want = [(c.sla.id, c.target.id, c.state, c.breach_deadline is not None) for c in cycles]
+    assert want and open_clocks(subject.frozen) == want
+    assert [c.state for c in subject.state.open.values()] == [w[2] for w in want]
     assert subject.frozen is None

@@ -6,13 +6,20 @@ import json
 
 from prometheus_client import CollectorRegistry
 
+from slawatch.bus.memory import MemoryBus
+from slawatch.bus.source import MemorySource
 from slawatch.clock.engine import Engine
 from slawatch.events.model import Rejection
 from slawatch.events.parse import parse_event
 from slawatch.outputs import Output
+from slawatch.settings import Settings, Topics
 from slawatch.timeutil import parse_time
+from slawatch_evaluator import store
 from slawatch_evaluator.metrics import EvaluatorMetrics
+from slawatch_evaluator.runtime import Evaluator
 from tests.clock.test_time_and_order import FIRST_RESPONSE
+from tests.evaluator.test_runtime_memory import publish, settings  # noqa: F401
+from tests.support.pipeline import canonical
 from tests.support.replaying import created, ticket, versions
 
 TARGET = {"sla": "gold", "target": "first_response", "kind": "customer"}
@@ -82,3 +89,28 @@ def test_backfilled_warnings_and_breaches_are_not_counted_but_their_outcome_is()
     assert value(registry, "slawatch_sla_warnings_total") == 0
     assert value(registry, "slawatch_sla_outcomes_total", outcome="breached") == 1
     assert registry.get_sample_value("slawatch_sla_events_total", {"type": "sla.breached"}) == 1
+
+
+async def test_open_clocks_by_target_show_the_breached_ones(settings: Settings) -> None:  # noqa: F811
+    bus = MemoryBus(partitions=1)
+    topic = settings.topic(Topics.CANONICAL)
+    now = parse_time("2026-03-02T10:31:00Z")
+    raw = [json.dumps(created("e1", "2026-03-02T09:00:00Z")).encode(),
+           json.dumps(created("e2", "2026-03-02T10:30:00Z", "T-2")).encode()]  # fmt: skip
+    await publish(bus, topic, canonical(raw, now))
+    registry = CollectorRegistry()
+    defs = versions((FIRST_RESPONSE, None))
+    metrics = EvaluatorMetrics(registry)
+    metrics.declare(defs)
+    ev = Evaluator(settings=settings, versions=defs, db=store.create_engine(settings.database_url),
+                   source=MemorySource(bus, [topic]), publisher=bus, metrics=metrics,
+                   clock=lambda: now, owner="t")  # fmt: skip
+    await ev.on_assign([(topic, 0)])
+    await ev._step(ev.workers[(topic, 0)], bus.read(topic, 0, 0, 10), now)
+    ev._gauges(now)
+    clocks = "slawatch_ticket_sla_clocks"
+    assert value(registry, clocks, state="breached") == 1
+    assert value(registry, clocks, state="running") == 1
+    assert value(registry, clocks, state="paused") == 0
+    assert registry.get_sample_value("slawatch_open_clocks", {"state": "running"}) == 2
+    await ev.db.dispose()

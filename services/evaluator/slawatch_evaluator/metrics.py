@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
 
+from slawatch.clock.cycle import CycleState
 from slawatch.definitions.model import DefinitionsVersion, WindowKind
 from slawatch.observability import counter, gauge, histogram
 from slawatch.outputs import Output, OutputType
@@ -115,6 +116,13 @@ class EvaluatorMetrics:
             "Open clocks in the partitions this process owns, by state.",
             ["state"],
         )
+        self.ticket_clocks = gauge(
+            registry,
+            "slawatch_ticket_sla_clocks",
+            "Open ticket clocks in the partitions this process owns, by SLA target and state "
+            "(running, paused, or breached: past its goal and still open).",
+            ["sla", "target", "kind", "state"],
+        )
         self.timers_overdue = gauge(
             registry,
             "slawatch_evaluator_timers_overdue",
@@ -197,8 +205,37 @@ class EvaluatorMetrics:
             "Unix time of the last successful poll of the canonical topic.",
         )
         self._lag_shown: set[str] = set()
+        self._kinds: dict[str, str] = {}
+        self._targets: dict[tuple[str, str], str] = {}
+        self._clocks_shown: set[tuple[str, str, str, str]] = set()
         self._shown: dict[tuple[str, str], set[str]] = {}
         self._windows: dict[tuple[str, str], tuple[int, float, float]] = {}
+
+    def show_clocks(self, clocks: Mapping[tuple[str, str, CycleState, bool], int]) -> None:
+        """Set the open-clock gauges from ``(sla, target, state, breached)`` counts: every
+        declared target's three states (0 when none), and the two-state total."""
+        counts: Counter[tuple[str, str, str, str]] = Counter(
+            dict.fromkeys(self._clocks_declared(), 0)
+        )
+        by_state: Counter[CycleState] = Counter()
+        for (sla, target, state, breached), n in clocks.items():
+            by_state[state] += n
+            label = "breached" if breached else state.value
+            counts[sla, target, self._kinds.get(sla, ""), label] += n
+        for gone in self._clocks_shown - counts.keys():
+            self.ticket_clocks.remove(*gone)
+        for (sla, target, kind, shown), n in counts.items():
+            self.ticket_clocks.labels(sla=sla, target=target, kind=kind, state=shown).set(n)
+        self._clocks_shown = set(counts)
+        self.open_clocks.labels(state="running").set(by_state[CycleState.RUNNING])
+        self.open_clocks.labels(state="paused").set(by_state[CycleState.PAUSED])
+
+    def _clocks_declared(self) -> list[tuple[str, str, str, str]]:
+        return [
+            (sla, target, kind, state)
+            for (sla, target), kind in self._targets.items()
+            for state in ("running", "paused", "breached")
+        ]
 
     def show_lag(self, lag: Mapping[int, int]) -> None:
         """Set each owned partition's lag; drop the series of partitions no longer owned."""
@@ -298,7 +335,9 @@ class EvaluatorMetrics:
         for version in versions:
             defs = version.definitions
             for sla in defs.slas:
+                self._kinds[sla.id] = sla.kind.value
                 for target in sla.targets:
+                    self._targets[sla.id, target.id] = sla.kind.value
                     self._declare(sla.id, target.id, sla.kind.value, ("met", "breached"))
             for objective in defs.availability:
                 kind = objective.kind.value

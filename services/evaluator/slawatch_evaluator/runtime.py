@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -30,7 +31,7 @@ from slawatch.availability import ServiceState, rolling_figures
 from slawatch.bus.base import Publisher, Record
 from slawatch.bus.source import Source, TopicPart
 from slawatch.clock.cycle import CycleState
-from slawatch.clock.snapshot import open_states
+from slawatch.clock.snapshot import open_clocks
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.settings import Settings, Topics
 from slawatch.store.relay import OutboxRelay
@@ -263,28 +264,25 @@ class Evaluator:
         return min(1.0, max(0.0, (nearest - now) / 1e6 + 0.001))
 
     def _gauges(self, now: int) -> None:
-        running = paused = overdue = 0
+        overdue = 0
         limit = now - self.settings.lateness
         readings: list[AvailabilityReading] = []
+        clocks: Counter[tuple[str, str, CycleState, bool]] = Counter()
         for worker in self.workers.values():
             for subject in worker.engine.subjects.values():
                 if subject.due is not None and subject.due < limit:
                     overdue += 1
                 frozen = subject.frozen
                 if frozen is not None:
-                    states = open_states(frozen)
+                    clocks.update(open_clocks(frozen))
                 elif isinstance(subject.state, ServiceState):
                     readings += _availability(subject.state, now)
-                    continue
                 else:
-                    states = [cycle.state for cycle in subject.state.open.values()]
-                for state in states:
-                    if state is CycleState.RUNNING:
-                        running += 1
-                    else:
-                        paused += 1
-        self.metrics.open_clocks.labels(state="running").set(running)
-        self.metrics.open_clocks.labels(state="paused").set(paused)
+                    clocks.update(
+                        (c.sla.id, c.target.id, c.state, c.breach_deadline is not None)
+                        for c in subject.state.open.values()
+                    )
+        self.metrics.show_clocks(clocks)
         self.metrics.timers_overdue.set(overdue)
         self.metrics.show_availability(readings)
         self.metrics.show_lag({part[1]: lag for part, lag in self.source.lag().items()})

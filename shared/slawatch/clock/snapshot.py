@@ -24,7 +24,7 @@ __all__ = [
     "SnapshotError",
     "cycle_from_record",
     "cycle_to_record",
-    "open_states",
+    "open_clocks",
     "state_from_record",
     "state_to_record",
     "ticket_of",
@@ -131,9 +131,13 @@ def ticket_of(stored: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] |
     return state["fields"], state["attributes"]
 
 
-def open_states(record: dict[str, Any]) -> list[CycleState]:
-    """The states of a ticket record's open cycles, without restoring the ticket."""
-    return [_STATES[cycle["state"]] for cycle in record["open"]]
+def open_clocks(record: dict[str, Any]) -> list[tuple[str, str, CycleState, bool]]:
+    """A ticket record's open cycles as ``(sla, target, state, breached)``, without
+    restoring the ticket."""
+    return [
+        (c["sla"], c["target"], _STATES[c["state"]], c["breach_deadline"] is not None)
+        for c in record["open"]
+    ]
 
 
 def state_from_record(record: dict[str, Any], catalog: Catalog) -> TicketState:
