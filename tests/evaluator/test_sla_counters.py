@@ -91,13 +91,15 @@ def test_backfilled_warnings_and_breaches_are_not_counted_but_their_outcome_is()
     assert registry.get_sample_value("slawatch_sla_events_total", {"type": "sla.breached"}) == 1
 
 
-async def test_open_clocks_by_target_show_the_breached_ones(settings: Settings) -> None:  # noqa: F811
+async def evaluated(
+    settings: Settings,  # noqa: F811
+    docs: list[dict[str, object]],
+    now: int,
+) -> tuple[CollectorRegistry, Evaluator]:
+    """An evaluator that applied ``docs`` at ``now`` and refreshed its gauges."""
     bus = MemoryBus(partitions=1)
     topic = settings.topic(Topics.CANONICAL)
-    now = parse_time("2026-03-02T10:31:00Z")
-    raw = [json.dumps(created("e1", "2026-03-02T09:00:00Z")).encode(),
-           json.dumps(created("e2", "2026-03-02T10:30:00Z", "T-2")).encode()]  # fmt: skip
-    await publish(bus, topic, canonical(raw, now))
+    await publish(bus, topic, canonical([json.dumps(d).encode() for d in docs], now))
     registry = CollectorRegistry()
     defs = versions((FIRST_RESPONSE, None))
     metrics = EvaluatorMetrics(registry)
@@ -108,9 +110,31 @@ async def test_open_clocks_by_target_show_the_breached_ones(settings: Settings) 
     await ev.on_assign([(topic, 0)])
     await ev._step(ev.workers[(topic, 0)], bus.read(topic, 0, 0, 10), now)
     ev._gauges(now)
+    await ev.db.dispose()
+    return registry, ev
+
+
+async def test_open_clocks_by_target_show_the_breached_ones(settings: Settings) -> None:  # noqa: F811
+    docs = [created("e1", "2026-03-02T09:00:00Z"), created("e2", "2026-03-02T10:30:00Z", "T-2")]
+    registry, _ = await evaluated(settings, docs, parse_time("2026-03-02T10:31:00Z"))
     clocks = "slawatch_ticket_sla_clocks"
     assert value(registry, clocks, state="breached") == 1
     assert value(registry, clocks, state="running") == 1
     assert value(registry, clocks, state="paused") == 0
     assert registry.get_sample_value("slawatch_open_clocks", {"state": "running"}) == 2
-    await ev.db.dispose()
+
+
+async def test_out_of_step_ticket_events_are_applied_and_counted(settings: Settings) -> None:  # noqa: F811
+    docs = [
+        created("e1", "2026-03-02T09:00:00Z"),
+        ticket("e2", "2026-03-02T09:05:00Z", "T-NEW", priority="P1"),
+        created("e3", "2026-03-02T09:06:00Z", priority="P2"),
+        ticket("e4", "2026-03-02T09:07:00Z", priority="P3"),
+    ]
+    registry, ev = await evaluated(settings, docs, parse_time("2026-03-02T09:10:00Z"))
+    unexpected = "slawatch_evaluator_unexpected_events_total"
+    assert registry.get_sample_value(unexpected, {"reason": "unknown_ticket"}) == 1
+    assert registry.get_sample_value(unexpected, {"reason": "created_again"}) == 1
+    assert registry.get_sample_value("slawatch_evaluator_events_total", {"result": "applied"}) == 4
+    engine = ev.workers[(settings.topic(Topics.CANONICAL), 0)].engine
+    assert engine.subjects["ticket:T-NEW"].state.fields["priority"] == "P1"

@@ -19,6 +19,9 @@ from slawatch.outputs import Output, OutputType
 
 __all__ = ["AvailabilityReading", "EvaluatorMetrics"]
 
+UNEXPECTED_REASONS = ("unknown_ticket", "created_again")
+"""The reasons ``slawatch_evaluator_unexpected_events_total`` counts."""
+
 WINDOW_OUTCOMES = ("met", "breached", "no_data")
 """The outcomes of a closed availability window (``events.md``)."""
 
@@ -56,6 +59,16 @@ class EvaluatorMetrics:
             "slawatch_events_duplicate_total",
             "Input events ignored because their (subject, source, id) was already applied.",
         )
+        self.unexpected = counter(
+            registry,
+            "slawatch_evaluator_unexpected_events_total",
+            "Ticket events applied although out of step (events.md): an update, comment or "
+            "delete of a ticket never seen (unknown_ticket), a created for a known one "
+            "(created_again).",
+            ["reason"],
+        )
+        for reason in UNEXPECTED_REASONS:
+            self.unexpected.labels(reason=reason)
         self.dead_letters = counter(
             registry,
             "slawatch_evaluator_deadletters_total",
@@ -131,7 +144,8 @@ class EvaluatorMetrics:
         self.event_time_lag = gauge(
             registry,
             "slawatch_evaluator_event_time_lag_seconds",
-            "Processing time minus the event time of the last event applied.",
+            "Processing time minus the event time of the last live (not backfilled) event "
+            "applied.",
         )
         self.consumer_lag = gauge(
             registry,

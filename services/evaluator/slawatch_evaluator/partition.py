@@ -31,7 +31,7 @@ from slawatch.clock.engine import StoredChange
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.escalation.chains import chain_for
 from slawatch.events import parse_event, raw_for_report
-from slawatch.events.model import Acknowledgement, Rejection
+from slawatch.events.model import Acknowledgement, EventType, Rejection, TicketEvent
 from slawatch.outputs import Output, uuid5_text
 from slawatch.timeutil import format_time
 from slawatch_evaluator.store import Claim
@@ -40,6 +40,7 @@ __all__ = ["Batch", "DeadLetter", "PartitionWorker"]
 
 _DUPLICATE: Final = Verdict.DUPLICATE
 _TOO_LATE: Final = Verdict.TOO_LATE
+_CREATED: Final = EventType.TICKET_CREATED
 """Module globals for the loop over records (see ``slawatch.clock.engine``'s)."""
 
 
@@ -63,6 +64,7 @@ class Batch:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     changes: list[StoredChange] = field(default_factory=list)
     verdicts: Counter[str] = field(default_factory=Counter)
+    unexpected: Counter[str] = field(default_factory=Counter)
     event_time_lag: float | None = None
 
 
@@ -131,6 +133,7 @@ class PartitionWorker:
             if isinstance(event, Acknowledgement):
                 counts[Verdict.IGNORED] = counts.get(Verdict.IGNORED, 0) + 1
                 continue
+            known = type(event) is TicketEvent and event.subject in engine.subjects
             result = engine.apply(event, now, raw=record.value)
             verdict = result.verdict
             counts[verdict] = counts.get(verdict, 0) + 1
@@ -141,7 +144,10 @@ class PartitionWorker:
             if verdict is not _DUPLICATE:
                 outputs += result.outputs
                 touched.add(event.subject)
-                last_time = event.time
+                if type(event) is TicketEvent and known == (event.type is _CREATED):
+                    batch.unexpected["created_again" if known else "unknown_ticket"] += 1
+                if not event.backfill:
+                    last_time = event.time
         if records:
             batch.next_offset = records[-1].offset + 1
         verdicts = batch.verdicts

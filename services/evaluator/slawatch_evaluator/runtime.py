@@ -178,6 +178,8 @@ class Evaluator:
             m.events.labels(result=verdict).inc(n)
             if verdict == "duplicate":
                 m.duplicates.inc(n)
+        for reason, n in batch.unexpected.items():
+            m.unexpected.labels(reason=reason).inc(n)
         for dead in batch.dead_letters:
             m.dead_letters.labels(reason=dead.reason).inc()
         m.count(batch.outputs)
