@@ -235,5 +235,8 @@ def standalone(
 
 def main() -> None:
     """Entry point of the ``slawatch`` console script."""
+    import prometheus_client
+
+    prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
     collector.tune()
     app()

@@ -8,10 +8,10 @@ from prometheus_client import CollectorRegistry
 
 from slawatch.bus.memory import MemoryBus
 from slawatch.bus.source import MemorySource
-from slawatch.clock.engine import Engine
-from slawatch.events.model import Rejection
+from slawatch.clock.engine import Engine, Verdict
+from slawatch.events.model import Rejection, RejectReason
 from slawatch.events.parse import parse_event
-from slawatch.outputs import Output
+from slawatch.outputs import Output, OutputType
 from slawatch.settings import Settings, Topics
 from slawatch.timeutil import parse_time
 from slawatch_evaluator import store
@@ -58,6 +58,18 @@ def test_every_target_starts_at_zero() -> None:
     assert value(registry, "slawatch_sla_retractions_total", retracted="warning") == 0
     assert value(registry, "slawatch_sla_outcomes_total", outcome="met") == 0
     assert value(registry, "slawatch_sla_outcomes_total", outcome="breached") == 0
+
+
+def test_every_verdict_reason_and_output_type_starts_at_zero() -> None:
+    registry, _ = counted([])
+    for verdict in Verdict:
+        labels = {"result": verdict.value}
+        assert registry.get_sample_value("slawatch_evaluator_events_total", labels) == 0
+    for reason in RejectReason:
+        labels = {"reason": reason.value}
+        assert registry.get_sample_value("slawatch_evaluator_deadletters_total", labels) == 0
+    for kind in OutputType:
+        assert registry.get_sample_value("slawatch_sla_events_total", {"type": kind.value}) == 0
 
 
 def test_a_retracted_breach_is_counted_as_retracted_and_the_stop_as_met() -> None:

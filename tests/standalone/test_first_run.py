@@ -48,6 +48,7 @@ def test_demo_shows_clocks_warn_breach_and_notify_within_a_minute(tmp_path: Path
                 api["clocks"] = len(clocks.json()["clocks"])
                 metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
                 api["metrics"] = int("slawatch_open_clocks" in metrics)
+                api["created_series"] = sum("_created" in line for line in metrics.splitlines())
                 break
         except httpx.HTTPError:
             pass
@@ -61,7 +62,7 @@ def test_demo_shows_clocks_warn_breach_and_notify_within_a_minute(tmp_path: Path
     assert sent > 0, out
     assert proc.returncode == 0, out
     assert time.monotonic() - began < 90
-    assert api == {"ready": 200, "clocks": 2, "metrics": 1}, (api, out)
+    assert api == {"ready": 200, "clocks": 2, "metrics": 1, "created_series": 0}, (api, out)
     assert "started: goal" in out
     assert "WARNING 0.5" in out
     assert "BREACHED" in out

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry
 
 from slawatch.clock.cycle import CycleState
+from slawatch.clock.engine import Verdict
 from slawatch.definitions.model import DefinitionsVersion, WindowKind
+from slawatch.events.model import RejectReason
 from slawatch.observability import counter, gauge, histogram
 from slawatch.outputs import Output, OutputType
 
@@ -81,6 +83,12 @@ class EvaluatorMetrics:
             "SLA events emitted, by type.",
             ["type"],
         )
+        for verdict in Verdict:
+            self.events.labels(result=verdict.value)
+        for reason in RejectReason:
+            self.dead_letters.labels(reason=reason.value)
+        for kind in OutputType:
+            self.outputs.labels(type=kind.value)
         self.warnings = counter(
             registry,
             "slawatch_sla_warnings_total",
