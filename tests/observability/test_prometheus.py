@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,13 +13,19 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+import yaml
 from tests.support.live import REPO, decode, free_port, pipeline
 from tests.support.streams import DESK, tickets
 
 from slawatch.settings import Topics
 
 HERE = Path(__file__).parent
-RULES = REPO / "deploy/prometheus/rules/slawatch.rules.yml"
+PROM = REPO / "deploy/prometheus"
+RULES = PROM / "rules/slawatch.rules.yml"
+RULE_TESTS = sorted(HERE.glob("*.test.yml"))
+OPERATIONS = REPO / "docs/operations.md"
+SEVERITIES = {"page", "ticket"}
+RUNBOOKS = "https://github.com/slawatch/slawatch/blob/main/docs/operations.md#"
 
 
 def promtool() -> str:
@@ -28,20 +35,80 @@ def promtool() -> str:
     return found
 
 
+def run_promtool(*args: str | Path, cwd: Path | None = None) -> str:
+    done = subprocess.run(
+        [promtool(), *map(str, args)], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def rules() -> list[dict[str, Any]]:
+    groups = yaml.safe_load(RULES.read_text())["groups"]
+    return [rule for group in groups for rule in group["rules"]]
+
+
+def alerts() -> list[dict[str, Any]]:
+    return [rule for rule in rules() if "alert" in rule]
+
+
+def rule_tests() -> list[dict[str, Any]]:
+    return [case for path in RULE_TESTS for case in yaml.safe_load(path.read_text())["tests"]]
+
+
 @pytest.mark.prometheus
 def test_alert_rules_are_valid_and_fire_as_specified() -> None:
-    check = subprocess.run(
-        [promtool(), "check", "rules", str(RULES)], capture_output=True, text=True
-    )
-    assert check.returncode == 0, check.stdout + check.stderr
-    unit = subprocess.run(
-        [promtool(), "test", "rules", "slawatch.rules.test.yml"],
-        cwd=HERE,
-        capture_output=True,
-        text=True,
-    )
-    assert unit.returncode == 0, unit.stdout + unit.stderr
-    assert "SUCCESS" in unit.stdout
+    assert "SUCCESS" in run_promtool("check", "rules", "--lint=all", "--lint-fatal", RULES)
+    unit = run_promtool("test", "rules", *(p.name for p in RULE_TESTS), cwd=HERE)
+    assert unit.count("SUCCESS") == len(RULE_TESTS), unit
+
+
+@pytest.mark.prometheus
+@pytest.mark.parametrize("config", ["slawatch.yml", "prometheus.yml"])
+def test_shipped_prometheus_configs_are_valid(config: str) -> None:
+    assert "SUCCESS" in run_promtool("check", "config", "--lint=all", PROM / config)
+
+
+def test_the_operator_config_loads_the_rules_and_scrapes_every_service() -> None:
+    config = yaml.safe_load((PROM / "slawatch.yml").read_text())
+    assert config["rule_files"] == ["rules/slawatch.rules.yml"]
+    jobs = {job["job_name"] for job in config["scrape_configs"]}
+    assert jobs == {f"slawatch-{s}" for s in ("ingest", "evaluator", "notifier", "standalone")}
+
+
+def test_every_rule_has_a_case_that_fires_and_one_that_does_not() -> None:
+    fired: set[str] = set()
+    quiet: set[str] = set()
+    recorded: set[str] = set()
+    for case in rule_tests():
+        for check in case.get("alert_rule_test", []):
+            (fired if check.get("exp_alerts") else quiet).add(check["alertname"])
+        for check in case.get("promql_expr_test", []):
+            if check.get("exp_samples"):
+                recorded.add(re.split(r"[{\[ ]", check["expr"])[0])
+    names = [rule["alert"] for rule in alerts()]
+    records = [rule["record"] for rule in rules() if "record" in rule]
+    assert len(set(names)) == len(names) and len(set(records)) == len(records)
+    assert [n for n in names if n not in fired] == []
+    assert [n for n in names if n not in quiet] == []
+    assert [r for r in records if r not in recorded] == []
+
+
+def test_every_alert_is_routable_and_documented() -> None:
+    docs = OPERATIONS.read_text()
+    anchors = {
+        re.sub(r"[^a-z0-9 _-]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        for line in docs.splitlines()
+        if line.startswith("#")
+    }
+    for rule in alerts():
+        name = rule["alert"]
+        severity = rule["labels"]["severity"]
+        assert severity in SEVERITIES, name
+        assert rule["annotations"]["summary"], name
+        url = rule["annotations"]["runbook_url"]
+        assert url.startswith(RUNBOOKS) and url.removeprefix(RUNBOOKS) in anchors, name
+        assert re.search(rf"^\| `{name}` \| {severity} \|", docs, re.MULTILINE), name
 
 
 async def query(client: httpx.AsyncClient, base: str, expr: str) -> list[dict[str, Any]]:
@@ -101,17 +168,24 @@ async def test_prometheus_scrapes_the_evaluator_and_loads_the_rules(tmp_path: Pa
                 assert float(dead[0]["value"][1]) == 1  # type: ignore[index]
                 up = await query(client, base, 'up{job=~"slawatch-.*"}')
                 assert sorted(float(u["value"][1]) for u in up) == [1.0, 1.0]  # type: ignore[index]
-                rules = (await client.get(f"{base}/api/v1/rules")).json()["data"]["groups"]
-                names = {r["name"]: r["health"] for g in rules for r in g["rules"]}
-                assert "SlawatchTimersOverdue" in names and "SlaBreached" in names
-                assert set(names.values()) == {"ok"}, names
+                groups = (await client.get(f"{base}/api/v1/rules")).json()["data"]["groups"]
+                health = {r["name"]: r["health"] for g in groups for r in g["rules"]}
+                assert set(health) == {r.get("alert", r.get("record")) for r in rules()}
+                assert set(health.values()) == {"ok"}, health
+                expected = {"SlaBreached", "SlawatchIngestDeadLetters"}
                 for _ in range(30):
                     alerts = (await client.get(f"{base}/api/v1/alerts")).json()["data"]["alerts"]
-                    if any(a["labels"]["alertname"] == "SlaBreached" for a in alerts):
+                    if expected <= {a["labels"]["alertname"] for a in alerts}:
                         break
                     await asyncio.sleep(1)
                 firing = [a for a in alerts if a["labels"]["alertname"] == "SlaBreached"]
                 assert {a["labels"]["sla"] for a in firing} == {"gold", "l2"}
                 assert all(a["state"] == "firing" for a in firing)
+                names = [(a["labels"]["alertname"], a["labels"].get("reason")) for a in alerts]
+                assert ("SlawatchIngestDeadLetters", "not_json") in names
+                # 40 tickets make many breaches (SlaBreachRateHigh, pending), but a healthy
+                # pipeline raises nothing else: no stall, no absent metric, no burn
+                raised = {a["labels"]["alertname"] for a in alerts} - {"SlaBreachRateHigh"}
+                assert raised == expected, alerts
         finally:
             subprocess.run([REPO / "deploy/prometheus/stop.sh"], check=False, env=env)
