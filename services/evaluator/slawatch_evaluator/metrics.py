@@ -152,8 +152,7 @@ class EvaluatorMetrics:
         self.event_time_lag = gauge(
             registry,
             "slawatch_evaluator_event_time_lag_seconds",
-            "Processing time minus the event time of the last live (not backfilled) event "
-            "applied.",
+            "Processing time minus the event time of the last live (not backfilled) event applied.",
         )
         self.consumer_lag = gauge(
             registry,
