@@ -84,3 +84,18 @@ def test_scenario_14_figures() -> None:
         "measured_seconds": 2_592_000,
     }
     assert run.state.windows["api-uptime"].start == parse_time("2026-05-01T00:00:00Z")
+
+
+def test_window_reading_assumes_the_status_in_force_holds() -> None:
+    """What the gauges read: the figures at the last change, then the status in force
+    carried forward to the instant asked for, without changing the window."""
+    sc = yaml.safe_load((CONTRACT / f"{SCENARIOS[0]}.yaml").read_text())
+    events = [parse(json.loads(json.dumps(e, default=str))) for e in sc["events"]]
+    at = parse_time("2026-04-10T11:48:00Z")
+    run = fold(Catalog(scenario_versions(sc)), [e for e in events if e.time <= at], at)
+    (window,) = run.state.windows.values()
+    first = window.reading(at)
+    assert first == (1 - 6480 / 820_080, 0.5, 6480.0, 820_080.0)
+    later = window.reading(parse_time("2026-04-10T12:42:00Z"))
+    assert later == (1 - 9720 / 823_320, 0.25, 9720.0, 823_320.0)
+    assert window.reading(at) == first

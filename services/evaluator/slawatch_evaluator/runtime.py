@@ -358,12 +358,12 @@ class Evaluator:
 def _availability(state: ServiceState, now: int) -> list[AvailabilityReading]:
     readings = []
     for window in state.windows.values():
-        availability, remaining = window.figures(now)
-        downtime, measured = window.totals(now)
-        objective = window.objective
-        totals = (window.start, downtime, measured)
-        kind = objective.kind.value
-        readings.append(AvailabilityReading(objective.id, kind, availability, remaining, totals))
+        r = window.reading(now)
+        totals = (window.start, r.downtime_seconds, r.measured_seconds)
+        kind = window.objective.kind.value
+        readings.append(
+            AvailabilityReading(window.objective.id, kind, r.availability, r.remaining, totals)
+        )
     for objective_id, (availability, remaining) in rolling_figures(state, now).items():
         kind = state.rolling[objective_id].objective.kind.value
         readings.append(AvailabilityReading(objective_id, kind, availability, remaining))

@@ -15,7 +15,7 @@ import copy
 import math
 from collections.abc import Iterable
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from slawatch.availability.budget import (
     Tally,
@@ -36,10 +36,20 @@ from slawatch.definitions.model import Availability
 from slawatch.outputs import Output, OutputType, output_id
 from slawatch.timeutil import SECOND, format_time
 
-__all__ = ["TARGET", "ObjectiveWindow"]
+__all__ = ["TARGET", "ObjectiveWindow", "WindowReading"]
 
 TARGET = "availability"
 """The ``target`` of every availability output."""
+
+
+class WindowReading(NamedTuple):
+    """A window's availability and budget remaining (fractions), and its downtime and
+    measured seconds, from its start to an instant."""
+
+    availability: float | None
+    remaining: float | None
+    downtime_seconds: float
+    measured_seconds: float
 
 
 def _points(objective: Availability) -> tuple[tuple[Fraction, int], ...]:
@@ -132,21 +142,11 @@ class ObjectiveWindow:
         """Measured time from the origin to ``since``, excluded unknown time left out."""
         return self.tally.measured(self.objective.unknown_counts_as)
 
-    def totals(self, now: int) -> tuple[float, float]:
-        """Downtime and measured seconds from the window's start to ``now``, for metrics.
+    def reading(self, now: int) -> WindowReading:
+        """The window's figures at ``now``, for metrics, from one read of its tally.
 
         Reads the window without changing it: the status in force is assumed to hold
-        from the last change to ``now``.
-        """
-        tally = self._tally_at(now)
-        o = self.objective
-        downtime = tally.downtime(o.degraded_weight, o.unknown_counts_as)
-        return float(downtime / SECOND), tally.measured(o.unknown_counts_as) / SECOND
-
-    def figures(self, now: int) -> tuple[float | None, float | None]:
-        """Availability and error-budget remaining (fractions) at ``now``, for metrics.
-
-        Reads the window as :meth:`totals` does. ``None`` while nothing is measured yet.
+        from the last change to ``now``. A ratio is ``None`` while its base is zero.
         """
         tally = self._tally_at(now)
         o = self.objective
@@ -155,7 +155,7 @@ class ObjectiveWindow:
         availability = None if measured <= 0 else float(1 - downtime / measured)
         budget = self.share * (self.scheduled - tally.excluded(o.unknown_counts_as))
         remaining = None if budget <= 0 else float(1 - downtime / budget)
-        return availability, remaining
+        return WindowReading(availability, remaining, float(downtime / SECOND), measured / SECOND)
 
     def _tally_at(self, now: int) -> Tally:
         tally = copy.copy(self.tally)
