@@ -103,6 +103,39 @@ def test_backfilled_warnings_and_breaches_are_not_counted_but_their_outcome_is()
     assert registry.get_sample_value("slawatch_sla_events_total", {"type": "sla.breached"}) == 1
 
 
+def test_a_late_event_retracting_a_backfilled_breach_is_not_counted_as_a_breach_retracted() -> None:
+    """Netting alerts subtract breach retractions: only those of counted breaches."""
+    loaded = "2026-03-02T09:00:00Z"
+    outputs = feed([
+        (created("b1", "2026-03-01T09:00:00Z", received_at=loaded, backfill=True), loaded),
+        (ticket("r1", "2026-03-01T09:40:00Z", comment=("agent", True)), "2026-03-02T09:05:00Z"),
+    ])  # fmt: skip
+    (breach,) = [o for o in outputs if o.type == "sla.breached"]
+    assert breach.backfill
+    (retraction,) = [o for o in outputs if o.type == "sla.retracted" and o.retracts is not None
+                     and o.retracts.type == "sla.breached"]  # fmt: skip
+    assert retraction.retracts is not None and retraction.retracts.backfill
+    registry, _ = counted(outputs)
+    assert value(registry, "slawatch_sla_breaches_total") == 0
+    assert value(registry, "slawatch_sla_retractions_total", retracted="breached") == 0
+    assert value(registry, "slawatch_sla_retractions_total", retracted="other") == 1
+
+
+def test_a_live_breach_after_a_backfilled_start_is_counted_and_so_is_its_retraction() -> None:
+    """The ticket was loaded while its clock still ran; the breach came later, live."""
+    loaded = "2026-03-02T09:10:00Z"
+    outputs = feed([
+        (created("b1", "2026-03-02T09:00:00Z", received_at=loaded, backfill=True), loaded),
+        (created("x", "2026-03-02T11:00:00Z", "T-9"), "2026-03-02T11:00:00Z"),
+        (ticket("r1", "2026-03-02T09:50:00Z", comment=("agent", True)), "2026-03-02T11:00:01Z"),
+    ])  # fmt: skip
+    breach = next(o for o in outputs if o.type == "sla.breached" and o.subject == "ticket:T-1")
+    assert not breach.backfill
+    registry, _ = counted(outputs)
+    assert value(registry, "slawatch_sla_breaches_total") == 1
+    assert value(registry, "slawatch_sla_retractions_total", retracted="breached") == 1
+
+
 async def evaluated(
     settings: Settings,  # noqa: F811
     docs: list[dict[str, object]],

@@ -264,6 +264,22 @@ class Subject:
         return self.base_time is not None and t < self.base_time
 
 
+def _caught_up(event: InputEvent, lateness: int) -> int | None:
+    """Until when applying ``event`` emitted as backfill, if it is backfilled."""
+    if not event.backfill:
+        return None
+    processed = event.received_at if event.received_at is not None else event.time
+    return max(event.time + 1, processed - lateness)
+
+
+def _flag_backfill(outputs: Sequence[Output], until: int | None) -> None:
+    """Mark as backfill the outputs timed before ``until`` (all of an event's own)."""
+    if until is not None:
+        for out in outputs:
+            if out.time < until:
+                out.backfill = True
+
+
 def _retraction(out: Output, now: int) -> Output:
     body = out.body
     retracted = {
@@ -461,19 +477,33 @@ class Engine:
     # --- late events ---------------------------------------------------------------
 
     def _fold(
-        self, subject: Subject, history: Sequence[InputEvent], now: int
+        self, subject: Subject, history: Sequence[InputEvent], now: int, *, flag: bool = False
     ) -> tuple[Any, list[Output], int | None]:
-        """A subject recomputed from its history: its state, standing outputs and timer mark."""
+        """A subject recomputed from its history: its state, standing outputs and timer mark.
+
+        With ``flag``, outputs are marked ``backfill`` as they were when first emitted, so
+        far as the history tells: a backfilled event's own, and the timers its application
+        caught up, those due before its processing time (``received_at``, or ``time``)
+        less lateness.
+        """
         kind, key = subject.kind, subject.key
         state = self._base_state(subject)
         outputs: list[Output] = []
         mark: int | None = None
+        caught_up: int | None = None
         for i, ev in enumerate(history):
             timers = kind.fire_before(state, key, ev.time)
+            applied = kind.apply(state, key, ev, self.catalog, partial(_prefix, history, i))
+            if flag:
+                _flag_backfill(timers, caught_up)
+                caught_up = _caught_up(ev, self.lateness)
+                _flag_backfill(applied, caught_up)
             outputs += timers
-            outputs += kind.apply(state, key, ev, self.catalog, partial(_prefix, history, i))
+            outputs += applied
             mark = _latest(mark, timers)
         timers = kind.fire_before(state, key, now - self.lateness)
+        if flag:
+            _flag_backfill(timers, caught_up)
         outputs += timers
         mark = _latest(mark, timers)
         silent = kind.fired(state)
@@ -487,7 +517,7 @@ class Engine:
         times = [e.time for e in old]
         new = list(old)
         new.insert(bisect.bisect_right(times, event.time), event)
-        _, before, _ = self._fold(subject, old, now)
+        _, before, _ = self._fold(subject, old, now, flag=True)
         state, after, mark = self._fold(subject, new, now)
         before_ids = {o.id for o in before}
         after_ids = {o.id for o in after}
