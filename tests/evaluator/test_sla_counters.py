@@ -75,8 +75,8 @@ def test_every_verdict_reason_and_output_type_starts_at_zero() -> None:
 def test_a_retracted_breach_is_counted_as_retracted_and_the_stop_as_met() -> None:
     outputs = feed([
         (created("e1", "2026-03-02T09:00:00Z"), "2026-03-02T09:00:00Z"),
-        (created("x", "2026-03-02T11:00:00Z", "T-9"), "2026-03-02T11:00:00Z"),
-        (ticket("e2", "2026-03-02T09:40:00Z", comment=("agent", True)), "2026-03-02T11:00:01Z"),
+        (created("x", "2026-03-02T10:05:00Z", "T-9"), "2026-03-02T10:05:00Z"),
+        (ticket("e2", "2026-03-02T09:40:00Z", comment=("agent", True)), "2026-03-02T10:05:01Z"),
     ])  # fmt: skip
     retraction = next(o for o in outputs if o.type == "sla.retracted" and o.retracts is not None
                       and o.retracts.type == "sla.breached")  # fmt: skip
@@ -84,6 +84,7 @@ def test_a_retracted_breach_is_counted_as_retracted_and_the_stop_as_met() -> Non
     registry, _ = counted(outputs)
     assert value(registry, "slawatch_sla_breaches_total") == 1
     assert value(registry, "slawatch_sla_retractions_total", retracted="breached") == 1
+    assert value(registry, "slawatch_sla_retractions_total", retracted="breached_earlier") == 0
     assert value(registry, "slawatch_sla_retractions_total", retracted="warning") == 0  # 09:30
     assert value(registry, "slawatch_sla_outcomes_total", outcome="met") == 1
     assert registry.get_sample_value("slawatch_sla_events_total", {"type": "sla.retracted"}) == 1
@@ -133,7 +134,22 @@ def test_a_live_breach_after_a_backfilled_start_is_counted_and_so_is_its_retract
     assert not breach.backfill
     registry, _ = counted(outputs)
     assert value(registry, "slawatch_sla_breaches_total") == 1
-    assert value(registry, "slawatch_sla_retractions_total", retracted="breached") == 1
+    assert value(registry, "slawatch_sla_retractions_total", retracted="breached_earlier") == 1
+
+
+def test_a_breach_retracted_after_the_alerts_span_is_breached_earlier() -> None:
+    """Netted out 10 minutes after the breach was counted, it would hide a new breach."""
+    outputs = feed([
+        (created("e1", "2026-03-02T09:00:00Z"), "2026-03-02T09:00:00Z"),
+        (created("e2", "2026-03-02T10:00:00Z", "T-2"), "2026-03-02T10:00:00Z"),
+        (ticket("r1", "2026-03-02T09:40:00Z", comment=("agent", True)), "2026-03-02T11:00:01Z"),
+    ])  # fmt: skip
+    breaches = [o for o in outputs if o.type == "sla.breached"]
+    assert [b.subject for b in breaches] == ["ticket:T-1", "ticket:T-2"]
+    registry, _ = counted(outputs)
+    assert value(registry, "slawatch_sla_breaches_total") == 2
+    assert value(registry, "slawatch_sla_retractions_total", retracted="breached") == 0
+    assert value(registry, "slawatch_sla_retractions_total", retracted="breached_earlier") == 1
 
 
 async def evaluated(

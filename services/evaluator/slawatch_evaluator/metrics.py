@@ -18,6 +18,7 @@ from slawatch.definitions.model import DefinitionsVersion, WindowKind
 from slawatch.events.model import RejectReason
 from slawatch.observability import counter, gauge, histogram
 from slawatch.outputs import Output, OutputType
+from slawatch.timeutil import SECOND
 
 __all__ = ["AvailabilityReading", "EvaluatorMetrics"]
 
@@ -30,6 +31,9 @@ WINDOW_OUTCOMES = ("met", "breached", "no_data")
 _WARNINGS = frozenset({OutputType.WARNING, OutputType.AVAILABILITY_WARNING})
 _BREACHES = frozenset({OutputType.BREACHED, OutputType.AVAILABILITY_BREACHED})
 _OUTCOMES = frozenset({OutputType.STOPPED, OutputType.WINDOW_CLOSED})
+
+NETTED = 600 * SECOND
+"""How soon after its breach a retraction is ``retracted="breached"``, netted by alerts."""
 
 _LATENCY = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -333,7 +337,7 @@ class EvaluatorMetrics:
             elif kind in _OUTCOMES:
                 counted["outcome", _labels(out), out.body["outcome"]] += 1
             elif kind is OutputType.RETRACTED and out.retracts is not None:
-                counted["retraction", _labels(out), _retracted(out.retracts)] += 1
+                counted["retraction", _labels(out), _retracted(out.retracts, out.time)] += 1
         for kind, n in types.items():
             self.outputs.labels(type=kind.value).inc(n)
         for (family, (sla, target, sla_kind), value), n in counted.items():
@@ -374,7 +378,7 @@ class EvaluatorMetrics:
         labels = {"sla": sla, "target": target, "kind": kind}
         self.warnings.labels(**labels)
         self.breaches.labels(**labels)
-        for retracted in ("warning", "breached"):
+        for retracted in ("warning", "breached", "breached_earlier"):
             self.retractions.labels(**labels, retracted=retracted)
         for outcome in outcomes:
             self.outcomes.labels(**labels, outcome=outcome)
@@ -385,12 +389,17 @@ def _labels(out: Output) -> tuple[str, str, str]:
     return body["sla"], body["target"], body["kind"]
 
 
-def _retracted(withdrawn: Output) -> str:
-    """The retractions label of a withdrawn output: was it counted as a warning or breach?"""
+def _retracted(withdrawn: Output, at: int) -> str:
+    """The retractions label of an output withdrawn at ``at``: was it counted, as what?
+
+    A breach withdrawn more than :data:`NETTED` after it breached is ``breached_earlier``:
+    the alerts net ``breached`` retractions out of the breaches of their last 10 minutes,
+    and one whose breach was counted before that span would hide a new breach.
+    """
     if withdrawn.backfill:
         return "other"
     if withdrawn.type in _WARNINGS:
         return "warning"
     if withdrawn.type in _BREACHES:
-        return "breached"
+        return "breached" if at - withdrawn.time <= NETTED else "breached_earlier"
     return "other"
