@@ -200,3 +200,27 @@ async def test_out_of_step_ticket_events_are_applied_and_counted(settings: Setti
     assert registry.get_sample_value("slawatch_evaluator_events_total", {"result": "applied"}) == 4
     engine = ev.workers[(settings.topic(Topics.CANONICAL), 0)].engine
     assert engine.subjects["ticket:T-NEW"].state.fields["priority"] == "P1"
+
+
+def test_stopped_clocks_fill_the_elapsed_histogram_by_priority_with_goals_as_bounds() -> None:
+    outputs = feed([
+        (created("e1", "2026-03-02T09:00:00Z", priority="P1"), "2026-03-02T09:00:00Z"),
+        (ticket("e2", "2026-03-02T09:40:00Z", comment=("agent", True)), "2026-03-02T09:40:00Z"),
+        (created("e3", "2026-03-02T09:00:00Z", "T-2"), "2026-03-02T09:41:00Z"),
+        (ticket("e4", "2026-03-02T11:30:00Z", "T-2", comment=("agent", True)),
+         "2026-03-02T11:30:00Z"),
+    ])  # fmt: skip
+    registry = CollectorRegistry()
+    metrics = EvaluatorMetrics(registry)
+    # the bounds come from the definitions declared: 2,700 s from a 45m goal
+    metrics.declare(versions((FIRST_RESPONSE.replace("target: 1h", "target: 45m"), None)))
+    metrics.count(outputs)
+    name = "slawatch_ticket_sla_elapsed_seconds"
+
+    def bucket(priority: str, le: str) -> float | None:
+        return value(registry, f"{name}_bucket", priority=priority, le=le)
+
+    assert (bucket("P1", "1800.0"), bucket("P1", "2700.0"), bucket("P1", "3600.0")) == (0, 1, 1)
+    assert value(registry, f"{name}_sum", priority="P1") == 2400
+    assert (bucket("", "3600.0"), bucket("", "14400.0"), bucket("", "+Inf")) == (0, 1, 1)
+    assert value(registry, f"{name}_sum", priority="") == 9000

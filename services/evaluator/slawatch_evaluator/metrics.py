@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Histogram
 
 from slawatch.clock.cycle import CycleState
 from slawatch.clock.engine import Verdict
@@ -34,6 +34,12 @@ _OUTCOMES = frozenset({OutputType.STOPPED, OutputType.WINDOW_CLOSED})
 
 NETTED = 600 * SECOND
 """How soon after its breach a retraction is ``retracted="breached"``, netted by alerts."""
+
+ELAPSED_BUCKETS = tuple(
+    float(m * 60)
+    for m in (5, 15, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320, 7200, 10080, 20160, 43200)
+)
+"""Business-time buckets of stopped clocks, 5 minutes to 30 days; the goals are added."""
 
 _LATENCY = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -111,6 +117,9 @@ class EvaluatorMetrics:
             "Counted warnings, breaches and other outputs later withdrawn by sla.retracted.",
             ["sla", "target", "kind", "retracted"],
         )
+        self._registry = registry
+        self.elapsed = _elapsed_histogram(registry, ELAPSED_BUCKETS)
+        self._elapsed_bounds = ELAPSED_BUCKETS
         self.outcomes = counter(
             registry,
             "slawatch_sla_outcomes_total",
@@ -335,7 +344,16 @@ class EvaluatorMetrics:
                 if not out.backfill:
                     counted["breach" if kind in _BREACHES else "warning", _labels(out), ""] += 1
             elif kind in _OUTCOMES:
-                counted["outcome", _labels(out), out.body["outcome"]] += 1
+                body = out.body
+                counted["outcome", _labels(out), body["outcome"]] += 1
+                if kind is OutputType.STOPPED:
+                    priority = body["labels"].get("priority")
+                    self.elapsed.labels(
+                        sla=body["sla"],
+                        target=body["target"],
+                        kind=body["kind"],
+                        priority="" if priority is None else str(priority),
+                    ).observe(body["elapsed_seconds"])
             elif kind is OutputType.RETRACTED and out.retracts is not None:
                 counted["retraction", _labels(out), _retracted(out.retracts, out.time)] += 1
         for kind, n in types.items():
@@ -356,7 +374,21 @@ class EvaluatorMetrics:
 
         A labelled counter that first appears with a value hides its first increase from
         ``increase()``/``rate()``; declared ones start at 0, so alerts see every breach.
+        The elapsed-time histogram gets every goal as a bucket bound, so the share of
+        clocks stopped within a goal is one bucket over the count.
         """
+        goals = {
+            goal.target / SECOND
+            for version in versions
+            for sla in version.definitions.slas
+            for target in sla.targets
+            for goal in target.goals
+        }
+        bounds = tuple(sorted(goals.union(ELAPSED_BUCKETS)))
+        if bounds != self._elapsed_bounds:
+            self._registry.unregister(self.elapsed)
+            self.elapsed = _elapsed_histogram(self._registry, bounds)
+            self._elapsed_bounds = bounds
         for version in versions:
             defs = version.definitions
             for sla in defs.slas:
@@ -382,6 +414,17 @@ class EvaluatorMetrics:
             self.retractions.labels(**labels, retracted=retracted)
         for outcome in outcomes:
             self.outcomes.labels(**labels, outcome=outcome)
+
+
+def _elapsed_histogram(registry: CollectorRegistry, buckets: Sequence[float]) -> Histogram:
+    return histogram(
+        registry,
+        "slawatch_ticket_sla_elapsed_seconds",
+        "Business seconds ticket clocks had run when they stopped, by SLA target and the "
+        "ticket's priority (backfill included); every goal is a bucket bound.",
+        ["sla", "target", "kind", "priority"],
+        buckets=buckets,
+    )
 
 
 def _labels(out: Output) -> tuple[str, str, str]:
