@@ -6,6 +6,7 @@ import time
 
 import httpx
 import orjson
+import pytest
 from prometheus_client import CollectorRegistry
 
 from slawatch.bus.memory import MemoryBus
@@ -14,6 +15,7 @@ from slawatch.timeutil import MINUTE, parse_time
 from slawatch_evaluator.api import create_app
 from tests.evaluator.test_runtime_memory import evaluator, publish, settings  # noqa: F401
 from tests.support.pipeline import canonical
+from tests.support.replaying import versions
 
 NOW = parse_time("2026-03-02T09:30:00Z")
 
@@ -55,4 +57,61 @@ async def test_clocks_of_a_subject_with_all_upcoming_instants(settings: Settings
     ev.source.last_poll = time.monotonic() - 3600  # type: ignore[misc]
     ok, detail = ev.ready()
     assert ok is False and detail["consumer_stalled"] is True
+    await ev.db.dispose()
+
+
+UPTIME = """
+availability:
+  - id: api-uptime
+    service: api
+    objective: 99.9
+    window: month
+    warn_at_budget: [0.5]
+  - id: api-rolling
+    service: api
+    objective: 99
+    window: {rolling: 1d}
+"""
+
+
+async def test_a_service_shows_its_objectives_with_upcoming_instants(settings: Settings) -> None:  # noqa: F811
+    """From 09:00 on March 2 the window has 2,559,600 s left: a 2,559.6 s budget; the
+    service is down from 09:10, so half of it is gone at 09:31:19.8 and all at 09:52:39.6."""
+    bus = MemoryBus(partitions=1)
+    topic = settings.topic(Topics.CANONICAL)
+    docs = [{"id": f"u{i}", "type": "uptime.status", "time": t, "service": "api", "status": s}
+            for i, (t, s) in enumerate([("2026-03-02T09:00:00Z", "up"),
+                                        ("2026-03-02T09:10:00Z", "down")])]  # fmt: skip
+    await publish(bus, topic, canonical([orjson.dumps(d) for d in docs], NOW))
+    ev = evaluator(settings, bus)
+    ev.versions = versions((UPTIME, None))
+    ev.clock = lambda: NOW
+    await ev.on_assign([(topic, 0)])
+    worker = ev.workers[(topic, 0)]
+    await ev._step(worker, bus.read(topic, 0, 0, 10), NOW)
+    app = create_app(ev, CollectorRegistry(), lambda: NOW)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        answer = await c.get("/v1/clocks", params={"subject": "service:api"})
+        assert answer.status_code == 200
+        month, rolling = answer.json()["clocks"]
+        assert month["id"] == "service:api/api-uptime/availability/2026-03-01T00:00:00Z"
+        assert (month["status"], month["downtime_seconds"], month["measured_seconds"]) == (
+            "down",
+            1200,
+            1800,
+        )
+        assert month["budget_remaining"] == pytest.approx(1 - 1200 / 2559.6)
+        assert [(u["type"], u.get("threshold"), u["at"]) for u in month["upcoming"]] == [
+            ("sla.availability.warning", 0.5, "2026-03-02T09:31:19.800000Z"),
+            ("sla.availability.breached", None, "2026-03-02T09:52:39.600000Z"),
+        ]
+        assert (rolling["id"], rolling["window_seconds"]) == (
+            "service:api/api-rolling/availability/rolling",
+            86400,
+        )
+        assert rolling["availability"] == pytest.approx(1 - 1200 / 1800)
+        one = await c.get(f"/v1/clocks/{month['id']}")
+        assert one.status_code == 200 and one.json()["sla"] == "api-uptime"
+        missing = await c.get("/v1/clocks/service:api/api-uptime/availability/2026-02-01T00:00:00Z")
+        assert missing.status_code == 404
     await ev.db.dispose()

@@ -3,7 +3,9 @@
 ``GET /v1/clocks?subject=ticket:T-1`` lists a subject's open clocks;
 ``GET /v1/clocks/{id}`` shows one (ids are ``SUBJECT/SLA/TARGET/CYCLE``). Each gives
 state, elapsed and remaining business time at the moment of the request, and every
-upcoming warning and breach instant. A subject whose partition another evaluator
+upcoming warning and breach instant. A service's "clocks" are its availability
+objectives (:mod:`slawatch.availability.views`; ids ``SUBJECT/OBJECTIVE/availability/
+WINDOW_START``). A subject whose partition another evaluator
 owns is answered 404 with that said.
 """
 
@@ -15,6 +17,8 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, HTTPException, Query
 from prometheus_client import CollectorRegistry
 
+from slawatch.availability import ServiceState
+from slawatch.availability.views import objective_views
 from slawatch.clock.views import clock_views, parse_clock_id
 from slawatch.observability.http import health_router
 from slawatch_evaluator.runtime import Evaluator
@@ -40,8 +44,11 @@ def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
         for worker in list(evaluator.workers.values()):
             with worker.lock:
                 found = worker.engine.subjects.get(subject)
-                if found is not None:
-                    return [v.body for v in clock_views(subject, found.state, clock())]
+                if found is None:
+                    continue
+                if isinstance(found.state, ServiceState):
+                    return objective_views(subject, found.state, clock())
+                return [v.body for v in clock_views(subject, found.state, clock())]
         raise HTTPException(
             404,
             f"{subject} is not known to this evaluator (it may belong to a partition"
@@ -58,7 +65,10 @@ def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
     def get_clock(clock_id: str) -> dict[str, Any]:
         parsed = parse_clock_id(clock_id)
         if parsed is None:
-            raise HTTPException(400, "a clock id is SUBJECT/SLA/TARGET/CYCLE")
+            raise HTTPException(
+                400,
+                "a clock id is SUBJECT/SLA/TARGET/CYCLE or SUBJECT/OBJECTIVE/availability/WINDOW",
+            )
         for body in views(parsed[0]):
             if body["id"] == clock_id:
                 return body

@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from slawatch.availability.budget import (
+    Rates,
     Tally,
     allowance,
     availability_ratio,
@@ -189,6 +190,27 @@ class ObjectiveWindow:
         """Recompute ``due`` from the state at ``since``."""
         self.due = None if self.breached else self._projection()
 
+    def upcoming(self) -> list[tuple[float | None, int | None]]:
+        """Every budget warning not reached yet (its threshold), then the breach (``None``),
+        each with the instant it falls due if the status in force holds, else ``None``."""
+        if self.breached:
+            return []
+        o = self.objective
+        r = rates(self.status, o.degraded_weight, o.unknown_counts_as)
+        d, base, left = self.downtime(), self.base(), self.left()
+        items: list[tuple[float | None, int | None]] = []
+        for fraction, index in self.points:
+            if not self.fired >> index & 1:
+                m = crossing(d, base, self.share, fraction, r)
+                at = (
+                    None
+                    if m is None or m > left
+                    else self.measured.advance(self.since, math.ceil(m))
+                )
+                items.append((o.warn_at_budget_written[index], at))
+        items.append((None, self._breach_at(r, d, base, left)))
+        return items
+
     def _projection(self) -> int | None:
         o = self.objective
         r = rates(self.status, o.degraded_weight, o.unknown_counts_as)
@@ -199,6 +221,9 @@ class ObjectiveWindow:
                 if m is None or m > left:
                     return None
                 return self.measured.advance(self.since, math.ceil(m))
+        return self._breach_at(r, d, base, left)
+
+    def _breach_at(self, r: Rates, d: Fraction, base: int, left: int) -> int | None:
         budget = self.share * base
         if d > budget:
             return self.since

@@ -22,12 +22,16 @@ def clock_id(subject: str, sla: str, target: str, cycle: int) -> str:
     return f"{subject}/{sla}/{target}/{cycle}"
 
 
-def parse_clock_id(text: str) -> tuple[str, str, str, int] | None:
-    """The (subject, sla, target, cycle) of a clock id, or ``None`` if it is not one."""
+def parse_clock_id(text: str) -> tuple[str, str, str, str] | None:
+    """The (subject, sla, target, cycle) of a clock id, or ``None`` if it is not one.
+
+    The last part is a ticket clock's cycle number, or an availability objective's
+    window start (or ``rolling``).
+    """
     parts = text.rsplit("/", 3)
-    if len(parts) != 4 or not parts[3].isdigit():
+    if len(parts) != 4 or not all(parts):
         return None
-    return parts[0], parts[1], parts[2], int(parts[3])
+    return parts[0], parts[1], parts[2], parts[3]
 
 
 @dataclass(frozen=True, slots=True)
