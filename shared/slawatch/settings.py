@@ -85,8 +85,14 @@ class Settings(BaseSettings):
     """The largest ``POST /v1/events`` body; a larger one is answered 413."""
     http_max_events: int = Field(default=10_000, gt=0)
     """The most events in one ``POST /v1/events``; more is answered 413."""
-    notify_attempts: int = Field(default=5, ge=1)
+    notify_attempts: int = Field(default=8, ge=1)
     """Tries per notification (the first included) before it is ``failed``."""
+    notify_retry_first: Duration = 10 * SECOND
+    """The wait before the first retry; each next one doubles, up to ``notify_retry_max``
+    (with the defaults a notification is tried for about 20 minutes, past SMTP
+    greylisting and a short outage)."""
+    notify_retry_max: Duration = 10 * 60 * SECOND
+    """The longest wait between tries, a server's ``Retry-After`` included."""
     notify_senders: int = Field(default=4, ge=1)
     """Concurrent senders per notifier process."""
     notify_rate_limit: int = Field(default=20, ge=1)

@@ -14,10 +14,12 @@ from slawatch.settings import Settings
 from slawatch.store.common import create_engine, unpack_entries
 from slawatch.store.migrate import upgrade
 from slawatch.store.schema import notification_log, outbox
+from slawatch.timeutil import SECOND
 from slawatch_notifier import store
 from slawatch_notifier.channels import build_channels
 from slawatch_notifier.metrics import NotifierMetrics
 from slawatch_notifier.sender import Sender
+from tests.notifier.channels.servers import Reply, http_server
 from tests.support.receivers import SmtpServer
 
 NOW = 1_780_000_000_000_000
@@ -127,4 +129,59 @@ async def test_a_channel_missing_from_the_definitions_fails_at_once(tmp_path: Pa
         await drain(sender)
         status, _, error = (await statuses(sender))["n-1"]
         assert status == "failed" and error is not None and "pager" in error
+        await sender.db.dispose()
+
+
+class _Faulty:
+    """The real SMTP channel with a fault: a bug raising for one recipient."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.type, self.name = inner, inner.type, inner.name
+
+    async def send(self, message: Any) -> None:
+        if message.recipient == "bug@example.com":
+            raise RuntimeError("a bug in a channel")
+        await self.inner.send(message)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+async def test_an_unexpected_error_fails_that_notification_only_and_the_sender_goes_on(
+    tmp_path: Path,
+) -> None:
+    with SmtpServer() as smtp:
+        sender = await sender_for(tmp_path, smtp.port)
+        sender.channels = {"email": _Faulty(sender.channels["email"])}  # type: ignore[dict-item]
+        await log(sender, [intent(1, "bug@example.com"), intent(2)])
+        await drain(sender)
+        assert await statuses(sender) == {
+            "n-1": ("failed", 1, "internal"),
+            "n-2": ("sent", 1, None),
+        }
+        assert smtp.box.message_ids() == ["<n-2@example.com>"]
+        await sender.db.dispose()
+
+
+async def test_retries_wait_as_the_settings_say_and_a_long_retry_after_is_capped(
+    tmp_path: Path,
+) -> None:
+    async with http_server() as hook:
+        hook.default = Reply(429, headers=(("Retry-After", "86400"),))
+        with SmtpServer() as smtp:
+            smtp.box.refuse = True
+            sender = await sender_for(tmp_path, smtp.port, notify_retry_first="30s",
+                                      notify_retry_max="1m")  # fmt: skip
+            webhook = ChannelDefinition("hook", "webhook", (("url", f"{hook.url}/h"),
+                                                            ("secret", "s")))  # fmt: skip
+            built = build_channels({"hook": webhook}, {}, settings=sender.settings)
+            sender.channels = {**sender.channels, **built}
+            await log(sender, [intent(1), intent(2, "ops", channel="hook")])
+            await drain(sender)
+        async with sender.db.connect() as conn:
+            rows = {r.id: r for r in await conn.execute(notification_log.select())}
+        assert [(r.status, r.attempts) for r in rows.values()] == [("pending", 1)] * 2
+        assert 27 * SECOND <= rows["n-1"].next_attempt_at - NOW <= 33 * SECOND  # SMTP refused
+        assert rows["n-2"].next_attempt_at - NOW == 60 * SECOND  # asked a day, capped
+        assert len(hook.requests) == 1
         await sender.db.dispose()

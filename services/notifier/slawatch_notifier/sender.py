@@ -25,9 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slawatch.settings import Settings, Topics
 from slawatch.store.common import DB_ERRORS, OutboxEntry
+from slawatch.timeutil import SECOND
 from slawatch_notifier import store
 from slawatch_notifier.acklinks import ack_url
-from slawatch_notifier.channels import Channel, ChannelError, RetryPolicy
+from slawatch_notifier.channels import Channel, ChannelError, FailureReason, RetryPolicy
 from slawatch_notifier.messages import Message, compose
 from slawatch_notifier.metrics import NotifierMetrics
 
@@ -55,7 +56,11 @@ class Sender:
         self.db, self.channels, self.settings = db, channels, settings
         self.metrics, self.clock, self.owner, self.wake = metrics, clock, owner, wake
         self.finished = finished
-        self.policy = RetryPolicy(attempts=settings.notify_attempts)
+        self.policy = RetryPolicy(
+            attempts=settings.notify_attempts,
+            first=min(settings.notify_retry_first, settings.notify_retry_max) / SECOND,
+            maximum=settings.notify_retry_max / SECOND,
+        )
         self.records_topic = settings.topic(Topics.NOTIFICATIONS)
         self.secret = settings.ack_secret.encode()
 
@@ -84,6 +89,19 @@ class Sender:
             templates_dir=self.settings.templates_dir,
         )
         return replace(message, channel=row.channel or "", recipient=row.recipient or "")
+
+    async def _deliver(self, row: store.LoggedNotification, channel: Channel, now: int) -> None:
+        """Compose and send; any failure but a :class:`ChannelError` is logged with its
+        traceback and raised as a permanent ``internal`` one, so that it fails this
+        notification only and never stops the sender."""
+        try:
+            await channel.send(self._message(row, channel, now))
+        except ChannelError:
+            raise
+        except Exception as exc:
+            log.exception("notification could not be sent", channel=row.channel, id=row.id)
+            detail = f"{type(exc).__name__}: {exc}"
+            raise ChannelError(FailureReason.INTERNAL, detail, retryable=False) from exc
 
     async def send_one(self) -> bool:
         """Send the oldest due intent, if any; whether there was one."""
@@ -127,11 +145,12 @@ class Sender:
                 return True
             began = time.perf_counter()
             try:
-                await channel.send(self._message(row, channel, now))
+                await self._deliver(row, channel, now)
             except ChannelError as exc:
                 attempts = row.attempts + 1
                 if exc.retryable and attempts < self.policy.attempts:
-                    delay = max(self.policy.delay(attempts), exc.retry_after or 0.0)
+                    delay = self.policy.delay(attempts)
+                    delay = min(max(delay, exc.retry_after or 0.0), self.policy.maximum)
                     await store.retry_later(
                         conn, row.id, attempts=attempts, at=now + int(delay * 1e6), error=exc.reason
                     )

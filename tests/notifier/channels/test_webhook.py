@@ -130,6 +130,7 @@ def test_verify_signature() -> None:
         ({"header_X_Slawatch_Signature": "x"}, "cannot be replaced"),
         ({"header_Bad_Näme": "x"}, "not a valid header name"),
         ({"header_X": "a\r\nInjected: 1"}, "line break"),
+        ({"header_X_Team": "équipe"}, "must be ASCII"),
         ({"url": "ftp://example.com/x"}, "http:// or https://"),
     ],
 )

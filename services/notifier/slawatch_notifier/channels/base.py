@@ -93,6 +93,9 @@ class FailureReason(StrEnum):
     """The SMTP server refused the credentials."""
     UNSUPPORTED = "unsupported"
     """The SMTP server lacks something the settings require (STARTTLS, AUTH)."""
+    INTERNAL = "internal"
+    """slawatch could not build or send the message (a template or header it could not
+    encode, a bug): not retried, logged with its traceback."""
 
 
 class ChannelError(Exception):

@@ -140,6 +140,8 @@ def _headers(read: SettingsReader) -> dict[str, str]:
             read.problem(key, f"the {name} header is set by the channel and cannot be replaced")
         elif "\r" in value or "\n" in value:
             read.problem(key, "a header value cannot contain a line break")
+        elif not value.isascii():
+            read.problem(key, "a header value must be ASCII (HTTP sends no other text)")
         else:
             headers[name] = value
     return headers
