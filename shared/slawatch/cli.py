@@ -41,11 +41,24 @@ def _lines(stream: BinaryIO) -> Iterator[bytes]:
         yield raw.rstrip(b"\r\n")
 
 
+def _output_problems(output: Path, events: Path | None) -> list[str]:
+    """Why ``output`` cannot be written to without harm, if it cannot."""
+    if output.is_dir():
+        return [f"--output: {output} is a directory"]
+    if not output.parent.is_dir():
+        return [f"--output: no such directory: {output.parent}"]
+    if events is not None and output.exists() and output.samefile(events):
+        return [f"--output: {output} is the --events file; it would be overwritten"]
+    return []
+
+
 @app.command()
 def replay(
     definitions: Annotated[
         list[str],
-        typer.Option("--definitions", help="FILE[@EFFECTIVE_FROM], once per definitions version."),
+        typer.Option(
+            "--definitions", help="FILE\\[@EFFECTIVE_FROM], once per definitions version."
+        ),
     ],
     events: Annotated[str, typer.Option("--events", help="Input events, JSONL; - for stdin.")],
     until: Annotated[
@@ -85,10 +98,17 @@ def replay(
         problems.extend(exc.problems)
     if events != "-" and not Path(events).is_file():
         problems.append(f"--events: no such file: {events}")
+    elif output is not None:
+        problems += _output_problems(output, None if events == "-" else Path(events))
     if problems:
         _fail(problems)
 
-    out: BinaryIO = output.open("wb") if output is not None else sys.stdout.buffer
+    out: BinaryIO = sys.stdout.buffer
+    if output is not None:
+        try:
+            out = output.open("wb")
+        except OSError as exc:
+            _fail([f"--output: cannot write {output}: {exc.strerror}"])
     timeline = Timeline()
 
     def emit(outputs: Sequence[Emitted], cause: Cause) -> None:

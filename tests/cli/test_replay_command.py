@@ -149,6 +149,34 @@ def test_unusable_arguments_exit_2(tmp_path: Path, definitions: Path) -> None:
     assert proc.returncode == 2
 
 
+@pytest.mark.parametrize(
+    ("where", "said"),
+    [
+        ("events", b"is the --events file"),
+        ("missing/out.jsonl", b"no such directory"),
+        (".", b"is a directory"),
+    ],
+)
+def test_an_output_that_cannot_be_written_safely_exits_2_and_harms_nothing(
+    tmp_path: Path, definitions: Path, where: str, said: bytes
+) -> None:
+    events = write_events(tmp_path, [json.dumps(GOOD).encode()])
+    before = events.read_bytes()
+    output = events if where == "events" else tmp_path / where
+    proc = slawatch(
+        "replay", "--definitions", str(definitions), "--events", str(events),
+        "--output", str(output),
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert said in proc.stderr and b"Traceback" not in proc.stderr
+    assert events.read_bytes() == before
+
+
+def test_help_shows_the_effective_from_syntax() -> None:
+    proc = slawatch("replay", "--help")
+    assert b"FILE[@EFFECTIVE_FROM]" in proc.stdout
+
+
 def test_table_format_explains_each_clock(tmp_path: Path, definitions: Path) -> None:
     events = write_events(tmp_path, [json.dumps(GOOD).encode()])
     proc = slawatch("replay", "--definitions", str(definitions), "--events", str(events),
