@@ -184,4 +184,6 @@ async def test_retries_wait_as_the_settings_say_and_a_long_retry_after_is_capped
         assert 27 * SECOND <= rows["n-1"].next_attempt_at - NOW <= 33 * SECOND  # SMTP refused
         assert rows["n-2"].next_attempt_at - NOW == 60 * SECOND  # asked a day, capped
         assert len(hook.requests) == 1
+        for channel in sender.channels.values():
+            await channel.close()
         await sender.db.dispose()

@@ -27,7 +27,7 @@ from slawatch.events import parse_event
 from slawatch.events.model import Acknowledgement
 from slawatch.outputs import Output, OutputType
 from slawatch.store.common import Claim, OutboxEntry
-from slawatch.timeutil import parse_time
+from slawatch.timeutil import SECOND, parse_time
 from slawatch_notifier.store import Intent
 
 __all__ = [
@@ -35,6 +35,9 @@ __all__ = [
     "NotifierPartition",
     "escalation_id",
 ]
+
+CATCH_UP = 5 * SECOND
+"""Records older than this, with more to read, mean the notifier is catching up."""
 
 MAX_CAUSES = 10_000
 """SLA events kept per partition to render the notifications of later steps they caused."""
@@ -105,6 +108,7 @@ class NotifierPartition:
         self.records_topic = records_topic
         self.tickets: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self.events: dict[str, dict[str, Any]] = {}
+        self.fired_to = 0
         if record is None:
             self.planner = Planner(catalog, ticket=self.ticket, status="pending")
         else:
@@ -113,6 +117,7 @@ class NotifierPartition:
             )
             self.tickets = {k: (v[0], v[1]) for k, v in record["tickets"].items()}
             self.events = dict(record["events"])
+            self.fired_to = int(record.get("fired_to", 0))
         self.next_sla = sla_claim.next_offset
         self.next_acks = acks_claim.next_offset
         self.lock = threading.Lock()
@@ -136,48 +141,42 @@ class NotifierPartition:
         with self.lock:
             self.tickets.update(tickets)
 
-    def process(self, sla: Sequence[Record], acks: Sequence[Record], now: int) -> NotifierBatch:
-        """Fire what is due, then feed the SLA events and acknowledgements read at ``now``."""
-        with self.lock:
-            return self._process(sla, acks, now)
+    def process(
+        self, sla: Sequence[Record], acks: Sequence[Record], now: int, *, behind: bool = False
+    ) -> NotifierBatch:
+        """Feed the SLA events and acknowledgements read at ``now`` in the order they were
+        written, firing before each what fell due by then; then what is due at ``now``.
 
-    def _process(self, sla: Sequence[Record], acks: Sequence[Record], now: int) -> NotifierBatch:
+        Each record counts at its broker timestamp (no later than ``now``, never before
+        what was already fired), as replay feeds an event at its emission: a notifier
+        catching up stops a chain at a stop event written before a step fell due, rather
+        than sending the step first. While ``behind`` (more records wait to be read and
+        these are older than :data:`CATCH_UP`), nothing is fired past the last record.
+        """
+        with self.lock:
+            return self._process(sla, acks, now, behind)
+
+    def _process(
+        self, sla: Sequence[Record], acks: Sequence[Record], now: int, behind: bool
+    ) -> NotifierBatch:
         batch = NotifierBatch(next_sla=self.next_sla, next_acks=self.next_acks)
-        decided: list[Notification] = list(self.planner.due(now))
-        for record in sla:
-            batch.next_sla = record.offset + 1
-            out, latest = record_output(record, self.catalog)
-            body = out.body
-            if latest is not None:
-                self.tickets[out.subject] = latest
-            fired = self.planner.on_output(out, now)
-            if fired:
-                self.events[body["id"]] = body
-                while len(self.events) > MAX_CAUSES:
-                    del self.events[next(iter(self.events))]
-            decided += fired
-        for record in acks:
-            batch.next_acks = record.offset + 1
-            event = parse_event(record.value)
-            if isinstance(event, Acknowledgement):
-                before = {escalation_id(v.to_dict()): v.started for v in self.planner.running()}
-                self.planner.on_ack(event, now)
-                after = {escalation_id(v.to_dict()) for v in self.planner.running()}
-                batch.ack_latencies += [
-                    (now - started) / 1e6 for ident, started in before.items() if ident not in after
-                ]
-                batch.acks.append(
-                    {
-                        "id": event.id,
-                        "subject": event.subject,
-                        "sla": event.sla,
-                        "target": event.target,
-                        "cycle": event.cycle,
-                        "by": event.by,
-                        "note": event.note,
-                        "at": now,
-                    }
-                )
+        decided: list[Notification] = []
+        merged = sorted(
+            [(self._at(r, now), 0, i, r) for i, r in enumerate(sla)]
+            + [(self._at(r, now), 1, i, r) for i, r in enumerate(acks)]
+        )
+        for at, kind, _, record in merged:
+            decided += self.planner.due(at)
+            self.fired_to = at
+            if kind == 0:
+                batch.next_sla = record.offset + 1
+                decided += self._sla_event(record, at)
+            else:
+                batch.next_acks = record.offset + 1
+                self._ack(record, at, batch)
+        if not (behind and merged and merged[-1][0] < now - CATCH_UP):
+            decided += self.planner.due(now)
+            self.fired_to = now
         for notification in decided:
             body = notification.body
             intent = Intent(
@@ -211,8 +210,49 @@ class NotifierPartition:
             "planner": self.planner.to_record(),
             "tickets": {k: [f, a] for k, (f, a) in self.tickets.items()},
             "events": self.events,
+            "fired_to": self.fired_to,
         }
         return batch
+
+    def _at(self, record: Record, now: int) -> int:
+        stamp = record.timestamp_ms
+        at = now if stamp is None else min(now, stamp * 1000)
+        return max(at, self.fired_to)
+
+    def _sla_event(self, record: Record, at: int) -> list[Notification]:
+        out, latest = record_output(record, self.catalog)
+        body = out.body
+        if latest is not None:
+            self.tickets[out.subject] = latest
+        fired = self.planner.on_output(out, at)
+        if fired:
+            self.events[body["id"]] = body
+            while len(self.events) > MAX_CAUSES:
+                del self.events[next(iter(self.events))]
+        return fired
+
+    def _ack(self, record: Record, at: int, batch: NotifierBatch) -> None:
+        event = parse_event(record.value)
+        if not isinstance(event, Acknowledgement):
+            return
+        before = {escalation_id(v.to_dict()): v.started for v in self.planner.running()}
+        self.planner.on_ack(event, at)
+        after = {escalation_id(v.to_dict()) for v in self.planner.running()}
+        batch.ack_latencies += [
+            (at - started) / 1e6 for ident, started in before.items() if ident not in after
+        ]
+        batch.acks.append(
+            {
+                "id": event.id,
+                "subject": event.subject,
+                "sla": event.sla,
+                "target": event.target,
+                "cycle": event.cycle,
+                "by": event.by,
+                "note": event.note,
+                "at": at,
+            }
+        )
 
     def is_due(self, now: int) -> bool:
         """Whether a scheduled step falls due by ``now``."""

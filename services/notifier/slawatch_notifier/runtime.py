@@ -11,6 +11,7 @@ the intents; the relay publishes notification records.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Sequence
 
@@ -117,10 +118,17 @@ class Notifier:
         worker.refresh(tickets)
 
     async def _step(
-        self, worker: NotifierPartition, sla: Sequence[Record], acks: Sequence[Record], now: int
+        self,
+        worker: NotifierPartition,
+        sla: Sequence[Record],
+        acks: Sequence[Record],
+        now: int,
+        behind: bool = False,
     ) -> None:
         await self._refresh(worker, now)
-        batch = await asyncio.to_thread(worker.process, sla, acks, now)
+        batch = await asyncio.to_thread(
+            functools.partial(worker.process, behind=behind), sla, acks, now
+        )
         claims = [(worker.sla_claim, batch.next_sla), (worker.acks_claim, batch.next_acks)]
         try:
             async with self.db.begin() as conn:
@@ -159,6 +167,8 @@ class Notifier:
                 batches = await self.source.poll(0.2, self.settings.batch_max_records)
                 self.metrics.last_poll.set(time.time())
                 now = self.clock()
+                lag = self.source.lag()
+                topics = (self.sla_topic, self.acks_topic)
                 recovering = set(self.broken)
                 for partition in recovering:
                     await self._recover(partition)
@@ -176,7 +186,8 @@ class Notifier:
                         if r.offset >= worker.next_acks
                     ]
                     if sla or acks or worker.is_due(now):
-                        await self._step(worker, sla, acks, now)
+                        behind = any(lag.get((t, partition), 0) > 0 for t in topics)
+                        await self._step(worker, sla, acks, now, behind)
                 if time.monotonic() - last_gauges > 2.0:
                     await self._gauges(now)
                     last_gauges = time.monotonic()
