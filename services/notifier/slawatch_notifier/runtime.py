@@ -2,9 +2,11 @@
 
 ``sla-events`` and ``acks`` are keyed by subject and have as many partitions, and the
 group uses Kafka's range assignor, so partition *p* of both belongs to one notifier.
-Per batch: fire the steps due at processing time, feed the SLA events and
-acknowledgements read, then write in one transaction (fenced by the partition's
-epoch) the planner's state, both next offsets and the new intents. Senders deliver
+Per batch: feed the SLA events and acknowledgements read, each at the instant it was
+written, firing what fell due in between, then what is due at processing time (unless
+catching up: :meth:`~slawatch_notifier.partition.NotifierPartition.process`); then
+write in one transaction (fenced by the partition's epoch) the planner's state, both
+next offsets and the new intents. Senders deliver
 the intents; the relay publishes notification records.
 """
 
