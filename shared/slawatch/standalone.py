@@ -2,22 +2,25 @@
 
 For a small team or a first try: the in-process bus instead of Kafka, an embedded
 SQLite store (migrated on start), one HTTP port serving ``POST /v1/events``,
-``/v1/clocks``, ``/healthz``, ``/readyz`` and ``/metrics``. SLA events and the
-notifications of their escalation chains are printed as they happen; notifications go
-to the ``console`` channel (other channels are the notifier service's). With
-``kafka`` given, raw events are also consumed from the Kafka topics. With ``demo``, a
-feed posts a help desk's tickets over HTTP, with the wall clock's times, so clocks
-start, warn and breach within a minute.
+``/v1/clocks``, ``/v1/escalations`` (and acknowledgements), ``/healthz``, ``/readyz``
+and ``/metrics``. The three services are the real ones: the notifier keeps its
+escalations in the store (they go on after a restart), takes acknowledgements, and
+sends through every channel the definitions name. SLA events and notification records
+(sent, failed, suppressed) are printed as they are published; a ``console`` channel's
+own line is left out, as the record says it. With ``kafka`` given, raw events are also
+consumed from the Kafka topics. With ``demo``, a feed posts a help desk's tickets over
+HTTP, with the wall clock's times, so clocks start, warn and breach within a minute.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
+import os
 import random
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,7 +31,6 @@ import structlog
 
 from slawatch.bus.memory import MemoryBus
 from slawatch.clock.catalog import Catalog
-from slawatch.escalation import Notification, Planner
 from slawatch.replay.table import clock_name, describe
 from slawatch.replay.versions import load_versions
 from slawatch.settings import Settings, Topics
@@ -36,57 +38,52 @@ from slawatch.store.common import restart_log
 from slawatch.store.migrate import upgrade
 from slawatch.store.versions import accept_and_load
 from slawatch.timeutil import format_time
+from slawatch_notifier.api import escalations_router
+from slawatch_notifier.channels import build_channels
 from slawatch_notifier.metrics import NotifierMetrics
-from slawatch_notifier.partition import record_output
+from slawatch_notifier.process import assemble
 
 __all__ = ["run_standalone"]
 
 log = structlog.get_logger("slawatch.standalone")
 
 
-class ConsoleNotifier:
-    """Reads SLA events off the bus, runs their escalation chains, prints both."""
+class _Discard(io.StringIO):
+    """A console channel's stream here: the printer shows the notification records."""
 
-    def __init__(
-        self,
-        bus: MemoryBus,
-        topic: str,
-        planner: Planner,
-        catalog: Catalog,
-        clock: Callable[[], int],
-        out: TextIO,
-        metrics: NotifierMetrics,
-    ) -> None:
-        self.bus, self.topic, self.planner, self.catalog = bus, topic, planner, catalog
-        self.clock, self.out, self.metrics = clock, out, metrics
-        self.positions: dict[int, int] = {}
+    def write(self, text: str) -> int:
+        return len(text)
 
-    def _print(self, body: dict[str, Any], when: str | None = None) -> None:
-        stamp = (when or body["time"]).replace("T", " ").replace("Z", "")[:19]
+
+class ConsolePrinter:
+    """Prints the SLA events and the notification records published on the bus, one line
+    each, as they appear (what ``make run`` shows a newcomer)."""
+
+    def __init__(self, bus: MemoryBus, topics: list[str], out: TextIO) -> None:
+        self.bus, self.topics, self.out = bus, topics, out
+        self.positions: dict[tuple[str, int], int] = {}
+
+    def _print(self, body: dict[str, Any]) -> None:
+        stamp = str(body["time"]).replace("T", " ").replace("Z", "")[:19]
         line = f"{stamp}  {body['subject']:<16} {clock_name(body):<44} {describe(body)}"
         self.out.write(line + "\n")
+
+    def drain(self) -> None:
+        """Print every record published since the last call."""
+        for topic in self.topics:
+            for partition in range(self.bus.partitions(topic)):
+                offset = self.positions.get((topic, partition), 0)
+                for record in self.bus.read(topic, partition, offset, 500):
+                    self.positions[topic, partition] = record.offset + 1
+                    self._print(orjson.loads(record.value))
         self.out.flush()
 
-    def _notified(self, notifications: list[Notification]) -> None:
-        for n in notifications:
-            self._print(n.body)
-        self.metrics.planned((n.body.get("channel"), n.body["status"]) for n in notifications)
-
     async def run(self, stop: asyncio.Event) -> None:
-        partitions = self.bus.partitions(self.topic)
         while not stop.is_set():
-            now = self.clock()
-            self.metrics.last_poll.set(time.time())
-            self._notified(self.planner.due(now))
-            for partition in range(partitions):
-                offset = self.positions.get(partition, 0)
-                for record in self.bus.read(self.topic, partition, offset, 500):
-                    self.positions[partition] = record.offset + 1
-                    out, _ = record_output(record, self.catalog)
-                    self._print(out.body)
-                    self._notified(self.planner.on_output(out, now))
-            self.metrics.running.set(len(self.planner.running()))
-            await self.bus.wait_for(self.topic, dict(self.positions), timeout=0.5)
+            self.drain()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=0.2)
+        self.drain()
 
 
 async def demo_feed(url: str, stop: asyncio.Event, clock: Callable[[], int]) -> None:
@@ -171,7 +168,9 @@ async def run_standalone(
     db = store.create_engine(settings.database_url)
     versions = await accept_and_load(db, definitions.read_text(encoding="utf-8"), clock())
     async with db.begin() as conn:
-        rewound = await restart_log(conn, settings.topic(Topics.CANONICAL))
+        rewound = 0
+        for name in (Topics.CANONICAL, Topics.SLA_EVENTS, Topics.ACKS):
+            rewound += await restart_log(conn, settings.topic(name))
     if rewound:
         log.info("the in-process bus starts empty: the kept state reads it from offset 0",
                  partitions=rewound)  # fmt: skip
@@ -195,23 +194,28 @@ async def run_standalone(
         clock=clock,
         owner="standalone",
     )
-    dedup = DuplicateFilter(settings.dedup_horizon, settings.dedup_capacity)
-    app = create_app(settings, bus, registry, metrics=ingest_metrics, dedup=dedup,
-                     ready=evaluator.ready, clock=clock)  # fmt: skip
-    app.include_router(clocks_router(evaluator, clock))
     catalog = Catalog(versions)
+    channels = build_channels(
+        catalog.latest.definitions.channels, os.environ, settings=settings, stream=_Discard()
+    )
+    sla_topic, acks_topic = settings.topic(Topics.SLA_EVENTS), settings.topic(Topics.ACKS)
+    notifying = assemble(settings=settings, catalog=catalog, db=db,
+                         source=MemorySource(bus, [sla_topic, acks_topic]), publisher=bus,
+                         channels=channels, metrics=notifier_metrics, clock=clock,
+                         owner="standalone", senders=1)  # fmt: skip
+    notifier = notifying.notifier
+    dedup = DuplicateFilter(settings.dedup_horizon, settings.dedup_capacity)
 
-    def ticket(subject: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        for worker in list(evaluator.workers.values()):
-            with worker.lock:
-                found = worker.engine.subjects.get(subject)
-                if found is not None and hasattr(found.state, "fields"):
-                    return dict(found.state.fields), dict(found.state.attributes)
-        return None
+    def ready() -> tuple[bool, dict[str, object]]:
+        evaluating, detail = evaluator.ready()
+        notifying, more = notifier.ready()
+        return evaluating and notifying, {"evaluator": detail, "notifier": more}
 
-    planner = Planner(catalog, ticket=ticket, status="sent")
-    notifier = ConsoleNotifier(bus, settings.topic(Topics.SLA_EVENTS), planner, catalog, clock,
-                               out, notifier_metrics)  # fmt: skip
+    app = create_app(settings, bus, registry, metrics=ingest_metrics, dedup=dedup,
+                     ready=ready, clock=clock)  # fmt: skip
+    app.include_router(clocks_router(evaluator, clock))
+    app.include_router(escalations_router(notifier, db, bus, settings, clock))
+    printer = ConsolePrinter(bus, [sla_topic, settings.topic(Topics.NOTIFICATIONS)], out)
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                        access_log=False, lifespan="off")
@@ -223,7 +227,8 @@ async def run_standalone(
     tasks = [
         asyncio.create_task(server.serve(), name="http"),
         asyncio.create_task(evaluator.run(stop), name="evaluator"),
-        asyncio.create_task(notifier.run(stop), name="notifier"),
+        asyncio.create_task(notifying.run(stop), name="notifier"),
+        asyncio.create_task(printer.run(stop), name="printer"),
     ]
     if kafka is not None:
         from slawatch_ingest.consumer import IngestConsumer
@@ -236,6 +241,7 @@ async def run_standalone(
         f"slawatch standalone on {base}\n"
         f"  POST {base}/v1/events          send events (JSON array or NDJSON)\n"
         f"  GET  {base}/v1/clocks?subject=ticket:DEMO-1\n"
+        f"  GET  {base}/v1/escalations      POST {base}/v1/escalations/ID/ack\n"
         f"  GET  {base}/metrics  {base}/readyz\n"
         f"  definitions {definitions}, store {settings.database_url}\n\n"
     )
@@ -256,4 +262,5 @@ async def run_standalone(
     if kafka is not None:
         consumer.request_stop()
     await asyncio.gather(*tasks, return_exceptions=True)
+    printer.drain()
     await db.dispose()

@@ -28,16 +28,23 @@ def created(ticket: str, at: str) -> dict[str, Any]:
 
 
 @contextmanager
-def standalone(store: Path) -> Iterator[str]:
+def standalone(
+    store: Path,
+    definitions: Path = DEFINITIONS,
+    printed: list[str] | None = None,
+    **env_vars: str,
+) -> Iterator[str]:
+    """A standalone process on ``store``, ready; what it printed is added to ``printed``."""
     port = free_port()
     env = {
         **os.environ,
         "SLAWATCH_PORT": str(port),
         "SLAWATCH_LOG_LEVEL": "warning",
         "SLAWATCH_DATABASE_URL": f"sqlite+aiosqlite:///{store}",
+        **env_vars,
     }
     proc = subprocess.Popen(
-        [str(REPO / ".venv/bin/slawatch"), "standalone", "--definitions", str(DEFINITIONS)],
+        [str(REPO / ".venv/bin/slawatch"), "standalone", "--definitions", str(definitions)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -58,6 +65,8 @@ def standalone(store: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=60)
+        if printed is not None:
+            printed += out.splitlines()
         assert proc.returncode == 0, out
 
 

@@ -26,13 +26,10 @@ from slawatch.serving import (
 )
 from slawatch.settings import Settings, Topics
 from slawatch.store import common
-from slawatch.store.relay import OutboxRelay
 from slawatch_notifier.api import create_app
 from slawatch_notifier.channels import build_channels
 from slawatch_notifier.metrics import NotifierMetrics
-from slawatch_notifier.runtime import Notifier
-from slawatch_notifier.sender import Sender
-from slawatch_notifier.store import LOG_SOURCE
+from slawatch_notifier.process import assemble
 
 __all__ = ["serve"]
 
@@ -52,14 +49,6 @@ async def serve(settings: Settings) -> None:
     owner = owner_name(settings)
     publisher = KafkaPublisher.from_settings(settings, client_id=f"slawatch-notifier-{owner}")
     await publisher.start()
-    relay = OutboxRelay(
-        db,
-        publisher,
-        lambda: [LOG_SOURCE],
-        published=metrics.published.inc,
-        failed=metrics.publish_errors.inc,
-        backlog=metrics.outbox_pending.set,
-    )
     source = KafkaSource(
         settings.kafka_bootstrap,
         [settings.topic(Topics.SLA_EVENTS), settings.topic(Topics.ACKS)],
@@ -68,32 +57,10 @@ async def serve(settings: Settings) -> None:
         co_partitioned=True,
         **kafka_options(settings),
     )
-    due = asyncio.Event()
-    notifier = Notifier(
-        settings=settings,
-        catalog=catalog,
-        db=db,
-        source=source,
-        relay=relay,
-        metrics=metrics,
-        clock=wall_clock,
-        owner=owner,
-        sent=due,
-    )
-    senders = [
-        Sender(
-            db=db,
-            channels=channels,
-            settings=settings,
-            metrics=metrics,
-            clock=wall_clock,
-            owner=owner,
-            wake=due,
-            finished=relay.wake,
-        )
-        for _ in range(settings.notify_senders)
-    ]
-    app = create_app(notifier, db, publisher, settings, registry, wall_clock)
+    parts = assemble(settings=settings, catalog=catalog, db=db, source=source,
+                     publisher=publisher, channels=channels, metrics=metrics, clock=wall_clock,
+                     owner=owner, senders=settings.notify_senders)  # fmt: skip
+    app = create_app(parts.notifier, db, publisher, settings, registry, wall_clock)
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, lifespan="off")
     )
@@ -101,22 +68,12 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    relaying = asyncio.create_task(relay.run(), name="relay")
-    tasks = [
-        asyncio.create_task(server.serve(), name="http"),
-        *(asyncio.create_task(s.run(stop), name=f"sender-{n}") for n, s in enumerate(senders)),
-    ]
+    serving = asyncio.create_task(server.serve(), name="http")
     log.info("notifier started", owner=owner, port=settings.port, channels=sorted(channels))
     try:
-        await notifier.run(stop)
+        await parts.run(stop)
     finally:
-        stop.set()
         server.should_exit = True
-        due.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        relay.stop()  # after the senders, so the records of their last sends go out
-        await asyncio.gather(relaying, return_exceptions=True)
-        for channel in channels.values():
-            await channel.close()
+        await asyncio.gather(serving, return_exceptions=True)
         await publisher.stop()
         await db.dispose()

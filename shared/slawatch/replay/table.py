@@ -94,9 +94,10 @@ def describe(body: dict[str, Any]) -> str:
         notice = " (retraction notice)" if body.get("notice") == "retraction" else ""
         if body.get("channel") is None:
             return f"notify {step}{notice}: {body['status']}, {body.get('error', 'no address')}"
+        failed = f" ({body['error']})" if body["status"] == "failed" and body.get("error") else ""
         return (
             f"notify {step}{notice} via {body['channel']} to {body.get('recipient')}:"
-            f" {body['status']}"
+            f" {body['status']}{failed}"
         )
     return str(kind)
 
