@@ -1,7 +1,8 @@
 """The ``slawatch`` command line: the only place the CLI reads files, streams and the wall clock.
 
-Exit status: 0 done; 1 rejected input under ``replay --strict``; 2 unusable arguments
-or invalid definitions (every error listed on standard error).
+Exit status: 0 done; 1 rejected input under ``replay --strict``, or a service or
+migration that could not reach its database; 2 unusable arguments, settings or
+definitions (every error listed on standard error, never a traceback).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import orjson
 import typer
@@ -18,6 +19,9 @@ import typer
 from slawatch import collector
 from slawatch.replay.runner import Emitted
 from slawatch.timeutil import TimeFormatError, parse_duration, parse_time
+
+if TYPE_CHECKING:
+    from slawatch.settings import Settings
 
 __all__ = ["app", "main"]
 
@@ -34,6 +38,34 @@ def _fail(lines: Sequence[str], code: int = 2) -> None:
     for line in lines:
         typer.echo(line, err=True)
     raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    """The settings from the environment; a bad ``SLAWATCH_*`` value exits 2 saying which."""
+    from pydantic import ValidationError
+
+    from slawatch.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = [
+            f"SLAWATCH_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            f" (got {e.get('input')!r})"
+            for e in exc.errors()
+        ]
+        _fail(problems)
+        raise
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def _lines(stream: BinaryIO) -> Iterator[bytes]:
@@ -181,11 +213,16 @@ def migrate(
     ] = None,
 ) -> None:
     """Apply the database migrations (run before the services start)."""
-    from slawatch.settings import Settings
-    from slawatch.store.migrate import head_revision, upgrade
+    from sqlalchemy.exc import SQLAlchemyError
 
-    url = database_url or Settings().database_url
-    upgrade(url)
+    from slawatch.store.migrate import ensure_sqlite_directory, head_revision, upgrade
+
+    url = database_url or _settings().database_url
+    try:
+        ensure_sqlite_directory(url)
+        upgrade(url)
+    except (SQLAlchemyError, OSError, ValueError) as exc:
+        _fail([f"migrate: cannot upgrade {_without_password(url)}: {_reason(exc)}"], 1)
     typer.echo(f"database at revision {head_revision()}")
 
 
@@ -197,11 +234,12 @@ def serve(
     import asyncio
     import importlib
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     from slawatch.errors import ConfigurationError
     from slawatch.observability.logs import configure_logging
-    from slawatch.settings import Settings
 
-    settings = Settings()
+    settings = _settings()
     configure_logging(settings)
     runners = {
         "evaluator": "slawatch_evaluator.service",
@@ -216,6 +254,9 @@ def serve(
         asyncio.run(run(settings))
     except ConfigurationError as exc:
         _fail([f"{service}: {exc}"])
+    except (SQLAlchemyError, OSError) as exc:
+        where = _without_password(settings.database_url)
+        _fail([f"{service}: cannot start: {_reason(exc)} (database {where})"], 1)
 
 
 @app.command()
@@ -234,23 +275,46 @@ def standalone(
     """Ingest, evaluator and notifier in one process, on SQLite and an in-process bus."""
     import asyncio
 
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from slawatch.errors import ConfigurationError
     from slawatch.observability.logs import configure_logging
-    from slawatch.serving import wall_clock
-    from slawatch.settings import Settings
+    from slawatch.replay.versions import VersionsError, load_versions
+    from slawatch.serving import port_problem, wall_clock
     from slawatch.standalone import run_standalone
 
-    settings = Settings()
+    settings = _settings()
     path = definitions or settings.definitions
     if path is None:
         _fail(["give --definitions FILE or set SLAWATCH_DEFINITIONS"])
         return
+    try:
+        load_versions([str(path)])
+    except VersionsError as exc:
+        _fail(exc.problems)
+    busy = port_problem(settings.host, settings.port)
+    if busy is not None:
+        _fail([f"standalone: {busy}; set SLAWATCH_PORT to another port"])
     configure_logging(settings)
-    asyncio.run(
-        run_standalone(
-            settings, definitions=path, demo=demo, kafka=kafka, exit_after=exit_after,
-            clock=wall_clock,
-        )
-    )  # fmt: skip
+    try:
+        asyncio.run(
+            run_standalone(
+                settings, definitions=path, demo=demo, kafka=kafka, exit_after=exit_after,
+                clock=wall_clock,
+            )
+        )  # fmt: skip
+    except ConfigurationError as exc:
+        _fail([f"standalone: {exc}"])
+    except (SQLAlchemyError, OSError) as exc:
+        where = _without_password(settings.database_url)
+        _fail([f"standalone: cannot start: {_reason(exc)} (store {where})"], 1)
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception's message without SQLAlchemy's statement and background link."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).split("\n")[0]
+    return f"{type(orig or exc).__name__}: {text}" if text else type(orig or exc).__name__
 
 
 def main() -> None:

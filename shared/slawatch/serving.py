@@ -46,6 +46,17 @@ async def load_definitions_versions(
         raise ConfigurationError(f"{settings.definitions} is invalid: {problems}") from None
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why the HTTP API could not listen on ``host:port``, or ``None`` if it can."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return f"cannot listen on {host}:{port}: {exc.strerror}"
+    return None
+
+
 def owner_name(settings: Settings) -> str:
     """This process's name in partition ownership records."""
     return settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"

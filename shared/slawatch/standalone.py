@@ -35,7 +35,7 @@ from slawatch.replay.table import clock_name, describe
 from slawatch.replay.versions import load_versions
 from slawatch.settings import Settings, Topics
 from slawatch.store.common import restart_log
-from slawatch.store.migrate import upgrade
+from slawatch.store.migrate import ensure_sqlite_directory, upgrade
 from slawatch.store.versions import accept_and_load
 from slawatch.timeutil import format_time
 from slawatch_notifier.api import escalations_router
@@ -160,10 +160,7 @@ async def run_standalone(
     from slawatch_ingest.metrics import IngestMetrics
 
     load_versions([str(definitions)])
-    if settings.database_url.startswith("sqlite+aiosqlite:///"):
-        Path(settings.database_url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(
-            parents=True, exist_ok=True
-        )
+    ensure_sqlite_directory(settings.database_url)
     upgrade(settings.database_url)
     db = store.create_engine(settings.database_url)
     versions = await accept_and_load(db, definitions.read_text(encoding="utf-8"), clock())

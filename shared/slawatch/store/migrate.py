@@ -27,6 +27,13 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+def ensure_sqlite_directory(url: str) -> None:
+    """Create the directory of a SQLite file URL's database, if missing."""
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix) and ":memory:" not in url:
+        Path(url.removeprefix(prefix)).parent.mkdir(parents=True, exist_ok=True)
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at ``url`` up to ``revision``.
 
