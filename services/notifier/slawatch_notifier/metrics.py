@@ -9,10 +9,13 @@ from prometheus_client import CollectorRegistry
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.observability import counter, gauge, histogram
 
-__all__ = ["FINAL_STATUSES", "NO_CHANNEL", "NotifierMetrics"]
+__all__ = ["FINAL_STATUSES", "NO_CHANNEL", "UNKNOWN_VERSION", "NotifierMetrics"]
 
 FINAL_STATUSES = ("sent", "failed", "suppressed")
 """The statuses ``slawatch_notifications_total`` counts."""
+
+UNKNOWN_VERSION = "unknown_definitions_version"
+"""The ``reason`` of an SLA event skipped because its definitions version is not stored."""
 
 NO_CHANNEL = "none"
 """The ``channel`` label of a notification whose target has no address (rule 29)."""
@@ -42,6 +45,14 @@ class NotifierMetrics:
             "Channel failures that will be tried again, by channel.",
             ["channel"],
         )
+        self.skipped = counter(
+            registry,
+            "slawatch_notifier_events_skipped_total",
+            "SLA events the notifier could not plan and left out, by reason "
+            "(unknown_definitions_version: a version not stored even after reloading).",
+            ["reason"],
+        )
+        self.skipped.labels(reason=UNKNOWN_VERSION)
         self.running = gauge(
             registry,
             "slawatch_escalations_running",

@@ -89,6 +89,11 @@ class NotifierBatch:
     ack_latencies: list[float] = field(default_factory=list)
     next_sla: int = 0
     next_acks: int = 0
+    missing_version: int | None = None
+    """A definitions version an SLA event names and the catalog lacks: the batch stops
+    before that event (the caller loads the stored versions and reads on from there)."""
+    skipped: int = 0
+    """SLA events left out: their version is in :attr:`NotifierPartition.unknown_versions`."""
 
 
 class NotifierPartition:
@@ -109,6 +114,8 @@ class NotifierPartition:
         self.tickets: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self.events: dict[str, dict[str, Any]] = {}
         self.fired_to = 0
+        self.unknown_versions: set[int] = set()
+        """Versions not stored even after a reload: SLA events naming one are skipped."""
         if record is None:
             self.planner = Planner(catalog, ticket=self.ticket, status="pending")
         else:
@@ -152,6 +159,9 @@ class NotifierPartition:
         catching up stops a chain at a stop event written before a step fell due, rather
         than sending the step first. While ``behind`` (more records wait to be read and
         these are older than :data:`CATCH_UP`), nothing is fired past the last record.
+        An SLA event of a definitions version the catalog lacks ends the batch before it
+        (``missing_version``), unless that version is known to be missing for good
+        (:attr:`unknown_versions`): then the event is skipped and counted.
         """
         with self.lock:
             return self._process(sla, acks, now, behind)
@@ -166,17 +176,29 @@ class NotifierPartition:
             + [(self._at(r, now), 1, i, r) for i, r in enumerate(acks)]
         )
         for at, kind, _, record in merged:
-            decided += self.planner.due(at)
-            self.fired_to = at
             if kind == 0:
+                out, latest = record_output(record, self.catalog)
+                number = int(out.body["definitions_version"])
+                if not self.catalog.has(number):
+                    if number not in self.unknown_versions:
+                        batch.missing_version = number
+                        break
+                    batch.next_sla = record.offset + 1
+                    batch.skipped += 1
+                    continue
+                decided += self.planner.due(at)
+                self.fired_to = at
                 batch.next_sla = record.offset + 1
-                decided += self._sla_event(record, at)
+                decided += self._sla_event(out, latest, at)
             else:
+                decided += self.planner.due(at)
+                self.fired_to = at
                 batch.next_acks = record.offset + 1
                 self._ack(record, at, batch)
-        if not (behind and merged and merged[-1][0] < now - CATCH_UP):
-            decided += self.planner.due(now)
-            self.fired_to = now
+        else:
+            if not (behind and merged and merged[-1][0] < now - CATCH_UP):
+                decided += self.planner.due(now)
+                self.fired_to = now
         for notification in decided:
             body = notification.body
             intent = Intent(
@@ -219,8 +241,7 @@ class NotifierPartition:
         at = now if stamp is None else min(now, stamp * 1000)
         return max(at, self.fired_to)
 
-    def _sla_event(self, record: Record, at: int) -> list[Notification]:
-        out, latest = record_output(record, self.catalog)
+    def _sla_event(self, out: Output, latest: Ticket | None, at: int) -> list[Notification]:
         body = out.body
         if latest is not None:
             self.tickets[out.subject] = latest

@@ -26,8 +26,9 @@ from slawatch.clock.catalog import Catalog
 from slawatch.settings import Settings, Topics
 from slawatch.store import common
 from slawatch.store.relay import OutboxRelay
+from slawatch.store.versions import load_stored
 from slawatch_notifier import store
-from slawatch_notifier.metrics import NotifierMetrics
+from slawatch_notifier.metrics import UNKNOWN_VERSION, NotifierMetrics
 from slawatch_notifier.partition import NotifierPartition
 
 __all__ = ["Notifier"]
@@ -158,6 +159,31 @@ class Notifier:
             self.sent.set()
         if batch.records:
             self.relay.wake()
+        if batch.skipped:
+            self.metrics.skipped.labels(reason=UNKNOWN_VERSION).inc(batch.skipped)
+        if batch.missing_version is not None:
+            await self._load_versions(worker, batch.missing_version)
+
+    async def _load_versions(self, worker: NotifierPartition, number: int) -> None:
+        """Take the definitions versions stored since this process started (an evaluator
+        accepted a new document), then read the partition on from where the batch
+        stopped. A version that is not stored at all has its SLA events skipped."""
+        try:
+            added = self.catalog.add(await load_stored(self.db))
+        except _DB_ERRORS as exc:
+            log.warning("definitions versions could not be loaded", error=str(exc))
+        else:
+            if added:
+                log.info("definitions versions loaded", versions=added)
+            if not self.catalog.has(number):
+                worker.unknown_versions.add(number)
+                log.error(
+                    "SLA events name a definitions version that is not stored; skipped",
+                    version=number,
+                    partition=worker.partition,
+                )
+        self.source.seek((self.sla_topic, worker.partition), worker.next_sla)
+        self.source.seek((self.acks_topic, worker.partition), worker.next_acks)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume and plan until ``stop``."""

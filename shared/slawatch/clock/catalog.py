@@ -180,6 +180,24 @@ class Catalog:
     """All definitions versions, ordered by ``effective_from``."""
 
     def __init__(self, versions: Sequence[DefinitionsVersion]) -> None:
+        self._build(versions)
+
+    def add(self, versions: Sequence[DefinitionsVersion]) -> list[int]:
+        """Take the versions not held yet (stored after this catalog was built); their
+        numbers. Views of the versions held keep their definitions objects."""
+        new = [v for v in versions if v.number not in self._by_number]
+        if new:
+            held = [
+                DefinitionsVersion(v.number, v.effective_from, v.definitions) for v in self.versions
+            ]
+            self._build([*held, *new])
+        return [v.number for v in new]
+
+    def has(self, number: int) -> bool:
+        """Whether the catalog holds version ``number``."""
+        return number in self._by_number
+
+    def _build(self, versions: Sequence[DefinitionsVersion]) -> None:
         ordered = sorted(
             versions, key=lambda v: (v.effective_from is not None, v.effective_from or 0)
         )

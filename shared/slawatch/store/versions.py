@@ -20,7 +20,7 @@ from slawatch.definitions import load_definitions
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.store.schema import definitions_versions
 
-__all__ = ["accept_and_load"]
+__all__ = ["accept_and_load", "load_stored"]
 
 
 async def accept_and_load(db: AsyncEngine, document: str, now: int) -> list[DefinitionsVersion]:
@@ -49,6 +49,11 @@ async def accept_and_load(db: AsyncEngine, document: str, now: int) -> list[Defi
             break
         except IntegrityError:
             continue
+    return await load_stored(db)
+
+
+async def load_stored(db: AsyncEngine) -> list[DefinitionsVersion]:
+    """Every stored version, numbered, oldest first."""
     async with db.connect() as conn:
         rows = (
             await conn.execute(
