@@ -126,3 +126,15 @@ def test_after_a_restart_nothing_counts_before_what_was_fired() -> None:
     assert again.fired_to == parse_time("2026-03-02T10:30:01Z")
     stop = again.process([records["sla.clock.stopped"]], [], parse_time("2026-03-02T10:31:00Z"))
     assert [i.notice for i in stop.intents] == []
+
+
+def test_records_that_are_not_sla_events_or_acks_are_left_out_and_counted() -> None:
+    records = sla_records()
+    junk = [Record("sla-events", 0, 7, b"x", b"not json", None),
+            Record("sla-events", 0, 8, b"x", b'{"type": "sla.exploded"}', None)]  # fmt: skip
+    n = notifier()
+    now = parse_time("2026-03-02T10:00:30Z")
+    batch = n.process([*junk, records["sla.breached"]], [Record("acks", 0, 3, b"x", b"{}")], now)
+    assert batch.malformed == 3
+    assert (batch.next_sla, batch.next_acks) == (9, 4)
+    assert sent(batch) == [("lead@example.com", "2026-03-02T10:00:00Z")]

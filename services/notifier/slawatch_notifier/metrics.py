@@ -9,10 +9,13 @@ from prometheus_client import CollectorRegistry
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.observability import counter, gauge, histogram
 
-__all__ = ["FINAL_STATUSES", "NO_CHANNEL", "UNKNOWN_VERSION", "NotifierMetrics"]
+__all__ = ["FINAL_STATUSES", "MALFORMED", "NO_CHANNEL", "UNKNOWN_VERSION", "NotifierMetrics"]
 
 FINAL_STATUSES = ("sent", "failed", "suppressed")
 """The statuses ``slawatch_notifications_total`` counts."""
+
+MALFORMED = "malformed"
+"""The ``reason`` of a record of ``sla-events`` or ``acks`` that is not what the topic holds."""
 
 UNKNOWN_VERSION = "unknown_definitions_version"
 """The ``reason`` of an SLA event skipped because its definitions version is not stored."""
@@ -48,11 +51,13 @@ class NotifierMetrics:
         self.skipped = counter(
             registry,
             "slawatch_notifier_events_skipped_total",
-            "SLA events the notifier could not plan and left out, by reason "
-            "(unknown_definitions_version: a version not stored even after reloading).",
+            "Records the notifier could not plan and left out, by reason (malformed: not an "
+            "SLA event or acknowledgement; unknown_definitions_version: a version not stored "
+            "even after reloading).",
             ["reason"],
         )
-        self.skipped.labels(reason=UNKNOWN_VERSION)
+        for reason in (MALFORMED, UNKNOWN_VERSION):
+            self.skipped.labels(reason=reason)
         self.running = gauge(
             registry,
             "slawatch_escalations_running",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import structlog
 
 from slawatch.bus.base import Record
 from slawatch.bus.headers import BACKFILL_HEADER, Ticket, tickets_of
@@ -29,6 +30,8 @@ from slawatch.outputs import Output, OutputType
 from slawatch.store.common import Claim, OutboxEntry
 from slawatch.timeutil import SECOND, parse_time
 from slawatch_notifier.store import Intent
+
+log = structlog.get_logger("slawatch.notifier")
 
 __all__ = [
     "NotifierBatch",
@@ -92,6 +95,9 @@ class NotifierBatch:
     missing_version: int | None = None
     """A definitions version an SLA event names and the catalog lacks: the batch stops
     before that event (the caller loads the stored versions and reads on from there)."""
+    malformed: int = 0
+    """Records of ``sla-events`` or ``acks`` that were not an SLA event or an
+    acknowledgement, left out."""
     skipped: int = 0
     """SLA events left out: their version is in :attr:`NotifierPartition.unknown_versions`."""
 
@@ -177,8 +183,15 @@ class NotifierPartition:
         )
         for at, kind, _, record in merged:
             if kind == 0:
-                out, latest = record_output(record, self.catalog)
-                number = int(out.body["definitions_version"])
+                try:
+                    out, latest = record_output(record, self.catalog)
+                    number = int(out.body["definitions_version"])
+                except (ValueError, KeyError, TypeError) as exc:
+                    log.warning("an sla-events record is not an SLA event; skipped",
+                                offset=record.offset, error=repr(exc))  # fmt: skip
+                    batch.next_sla = record.offset + 1
+                    batch.malformed += 1
+                    continue
                 if not self.catalog.has(number):
                     if number not in self.unknown_versions:
                         batch.missing_version = number
@@ -255,6 +268,8 @@ class NotifierPartition:
     def _ack(self, record: Record, at: int, batch: NotifierBatch) -> None:
         event = parse_event(record.value)
         if not isinstance(event, Acknowledgement):
+            log.warning("an acks record is not an acknowledgement; skipped", offset=record.offset)
+            batch.malformed += 1
             return
         before = {escalation_id(v.to_dict()): v.started for v in self.planner.running()}
         self.planner.on_ack(event, at)

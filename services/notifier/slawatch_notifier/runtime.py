@@ -28,7 +28,7 @@ from slawatch.store import common
 from slawatch.store.relay import OutboxRelay
 from slawatch.store.versions import load_stored
 from slawatch_notifier import store
-from slawatch_notifier.metrics import UNKNOWN_VERSION, NotifierMetrics
+from slawatch_notifier.metrics import MALFORMED, UNKNOWN_VERSION, NotifierMetrics
 from slawatch_notifier.partition import NotifierPartition
 
 __all__ = ["Notifier"]
@@ -161,6 +161,8 @@ class Notifier:
             self.relay.wake()
         if batch.skipped:
             self.metrics.skipped.labels(reason=UNKNOWN_VERSION).inc(batch.skipped)
+        if batch.malformed:
+            self.metrics.skipped.labels(reason=MALFORMED).inc(batch.malformed)
         if batch.missing_version is not None:
             await self._load_versions(worker, batch.missing_version)
 
