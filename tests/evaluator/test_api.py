@@ -115,3 +115,23 @@ async def test_a_service_shows_its_objectives_with_upcoming_instants(settings: S
         missing = await c.get("/v1/clocks/service:api/api-uptime/availability/2026-02-01T00:00:00Z")
         assert missing.status_code == 404
     await ev.db.dispose()
+
+
+async def test_errors_are_json_with_an_error_message_and_probes_may_use_head(
+    settings: Settings,  # noqa: F811
+) -> None:
+    ev = evaluator(settings, MemoryBus(partitions=1))
+    app = create_app(ev, CollectorRegistry(), lambda: NOW)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        missing = await c.get("/v1/clocks")
+        assert missing.status_code == 400
+        assert missing.json()["problems"] == ["query subject: Field required"]
+        empty = await c.get("/v1/clocks", params={"subject": ""})
+        assert empty.status_code == 400 and "subject" in empty.json()["error"]
+        unknown = await c.get("/v1/clocks", params={"subject": "ticket:nope"})
+        assert unknown.status_code == 404
+        assert unknown.json()["error"].startswith("ticket:nope is not known to this evaluator")
+        nowhere = await c.get("/v2/nothing")
+        assert (nowhere.status_code, nowhere.json()) == (404, {"error": "Not Found"})
+        assert (await c.head("/healthz")).status_code == 200
+    await ev.db.dispose()

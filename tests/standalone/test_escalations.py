@@ -59,6 +59,10 @@ def test_an_acknowledgement_through_the_api_stops_the_chain(tmp_path: Path) -> N
     with standalone(tmp_path / "s.db", definitions, printed, SLAWATCH_LATENESS="0s") as base:
         assert httpx.post(f"{base}/v1/events", json=[created("T-A", now_text())]).status_code == 200
         found = escalation(base, "T-A")
+        for bad in ("ticket:T-A/gold/response/one", "ticket:T-A/gold", "service:api/x/y/soon"):
+            refused = httpx.post(f"{base}/v1/escalations/{bad}/ack", json={"by": "lead"})
+            assert refused.status_code == 400, (bad, refused.text)
+            assert "an escalation id is" in refused.json()["error"]
         acked = httpx.post(f"{base}/v1/escalations/{found['id']}/ack", json={"by": "lead"})
         assert acked.status_code == 202, acked.text
         for _ in range(40):

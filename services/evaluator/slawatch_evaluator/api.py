@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry
 from slawatch.availability import ServiceState
 from slawatch.availability.views import objective_views
 from slawatch.clock.views import clock_views, parse_clock_id
-from slawatch.observability.http import health_router
+from slawatch.observability.http import health_router, use_error_bodies
 from slawatch_evaluator.runtime import Evaluator
 
 __all__ = ["clocks_router", "create_app"]
@@ -31,6 +31,7 @@ def create_app(
 ) -> FastAPI:
     """The evaluator's FastAPI application."""
     app = FastAPI(title="slawatch evaluator", version="1")
+    use_error_bodies(app)
     app.include_router(health_router(registry, evaluator.ready))
     app.include_router(clocks_router(evaluator, clock))
     return app
@@ -57,7 +58,7 @@ def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
 
     @app.get("/v1/clocks")
     def list_clocks(
-        subject: str = Query(..., description="ticket:ID or service:NAME"),
+        subject: str = Query(..., min_length=1, description="ticket:ID or service:NAME"),
     ) -> dict[str, Any]:
         return {"subject": subject, "clocks": views(subject)}
 

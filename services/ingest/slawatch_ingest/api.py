@@ -54,6 +54,7 @@ from prometheus_client import CollectorRegistry
 import slawatch
 from slawatch.bus import Message, Publisher, PublishError
 from slawatch.observability import ReadyCheck, get_logger, health_router
+from slawatch.observability.http import use_error_bodies
 from slawatch.serving import wall_clock
 from slawatch.settings import Settings
 from slawatch_ingest.dedup import DuplicateFilter
@@ -109,6 +110,7 @@ def create_app(
     if dedup is None:
         dedup = DuplicateFilter(settings.dedup_horizon, settings.dedup_capacity)
     app = FastAPI(title="slawatch ingest", version=slawatch.__version__)
+    use_error_bodies(app)
     app.include_router(health_router(registry, ready or _always_ready))
     counted = metrics
 

@@ -15,6 +15,7 @@ Escalation ids are ``SUBJECT/SLA/TARGET/CYCLE`` (``.../WINDOW_START`` for servic
 
 from __future__ import annotations
 
+import contextlib
 import html
 import uuid
 from collections.abc import Callable
@@ -28,9 +29,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slawatch.bus.base import Message, Publisher, PublishError
-from slawatch.observability.http import health_router
+from slawatch.observability.http import health_router, use_error_bodies
 from slawatch.settings import Settings, Topics
-from slawatch.timeutil import format_time
+from slawatch.timeutil import format_time, parse_time
 from slawatch_notifier import store
 from slawatch_notifier.acklinks import verify_ack
 from slawatch_notifier.partition import escalation_id
@@ -47,10 +48,22 @@ class AckRequest(BaseModel):
 
 
 def _parse(ident: str) -> tuple[str, str, str, str]:
+    """An escalation id's parts: ``ticket:T/SLA/TARGET/CYCLE`` or
+    ``service:S/OBJECTIVE/availability/WINDOW_START``; 400 for anything else."""
     parts = ident.rsplit("/", 3)
-    if len(parts) != 4 or not all(parts):
-        raise HTTPException(400, "an escalation id is SUBJECT/SLA/TARGET/CYCLE")
-    return parts[0], parts[1], parts[2], parts[3]
+    if len(parts) == 4 and all(parts):
+        subject, sla, target, scope = parts
+        if subject.startswith("ticket:") and scope.isdigit():
+            return subject, sla, target, scope
+        if subject.startswith("service:"):
+            with contextlib.suppress(ValueError):
+                parse_time(scope)
+                return subject, sla, target, scope
+    raise HTTPException(
+        400,
+        "an escalation id is ticket:ID/SLA/TARGET/CYCLE (a number) or"
+        " service:NAME/OBJECTIVE/availability/WINDOW_START (a time)",
+    )
 
 
 def escalations_router(
@@ -146,6 +159,7 @@ def create_app(
 ) -> FastAPI:
     """The notifier's FastAPI application."""
     app = FastAPI(title="slawatch notifier", version="1")
+    use_error_bodies(app)
     app.include_router(health_router(registry, notifier.ready))
     app.include_router(escalations_router(notifier, db, publisher, settings, clock))
     return app

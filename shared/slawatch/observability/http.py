@@ -9,6 +9,9 @@
   ``{"ready": false, "checks": details}`` saying what is not ready. A ``ready`` that
   raises counts as not ready, with the error in ``checks.error``.
 - ``GET /metrics``: the registry in the Prometheus text format.
+
+``HEAD`` works on the first two, for probes. :func:`use_error_bodies` makes an app's
+errors JSON objects with an ``error`` message.
 """
 
 from __future__ import annotations
@@ -16,14 +19,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from slawatch.observability.logs import get_logger
 from slawatch.observability.metrics import render
 
-__all__ = ["ReadyCheck", "health_router"]
+__all__ = ["ReadyCheck", "health_router", "use_error_bodies"]
 
 ReadyCheck: TypeAlias = Callable[[], tuple[bool, dict[str, Any]]]
 """Returns whether the service is ready, and the state of each of its parts."""
@@ -31,15 +36,33 @@ ReadyCheck: TypeAlias = Callable[[], tuple[bool, dict[str, Any]]]
 _log = get_logger(__name__)
 
 
+def use_error_bodies(app: FastAPI) -> None:
+    """Answer every error of ``app`` as ``{"error": "..."}``, as ``POST /v1/events`` does:
+    an HTTP error with its message, a request that does not validate with status 400 and
+    each problem (``"query subject: Field required"``) in ``problems`` as well."""
+
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return JSONResponse({"error": str(exc.detail)}, exc.status_code, headers=exc.headers)
+
+    async def invalid(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        problems = [f"{' '.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        return JSONResponse({"error": "; ".join(problems), "problems": problems}, 400)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid)
+
+
 def health_router(registry: CollectorRegistry, ready: ReadyCheck) -> APIRouter:
     """``/healthz``, ``/readyz`` and ``/metrics`` for ``registry`` and ``ready``."""
     router = APIRouter()
 
-    @router.get("/healthz", include_in_schema=False)
+    @router.api_route("/healthz", methods=["GET", "HEAD"], include_in_schema=False)
     async def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    @router.get("/readyz", include_in_schema=False)
+    @router.api_route("/readyz", methods=["GET", "HEAD"], include_in_schema=False)
     async def readyz() -> JSONResponse:
         try:
             ok, details = ready()
