@@ -138,3 +138,16 @@ def test_records_that_are_not_sla_events_or_acks_are_left_out_and_counted() -> N
     assert batch.malformed == 3
     assert (batch.next_sla, batch.next_acks) == (9, 4)
     assert sent(batch) == [("lead@example.com", "2026-03-02T10:00:00Z")]
+
+
+def test_escalations_that_stopped_long_ago_are_forgotten_and_the_state_shrinks() -> None:
+    records = sla_records()
+    n = notifier()
+    n.process([records["sla.breached"]], [], parse_time("2026-03-02T10:00:30Z"))
+    n.process([records["sla.clock.stopped"]], [], parse_time("2026-03-02T10:20:00Z"))
+    assert n.planner.subjects() == {"ticket:T-1"} and n.tickets and n.events
+    same_week = n.process([], [], parse_time("2026-03-09T10:20:00Z"))
+    assert n.planner.subjects() == {"ticket:T-1"}
+    weeks_later = n.process([], [], parse_time("2026-03-17T10:20:00Z"))
+    assert n.planner.subjects() == set() and n.tickets == {} and n.events == {}
+    assert len(orjson.dumps(weeks_later.state)) < len(orjson.dumps(same_week.state))

@@ -39,6 +39,11 @@ __all__ = [
     "escalation_id",
 ]
 
+FORGET_EVERY = 3600 * SECOND
+"""How often a partition drops the escalations it will never hear of again."""
+
+DAY = 24 * 3600 * SECOND
+
 CATCH_UP = 5 * SECOND
 """Records older than this, with more to read, mean the notifier is catching up."""
 
@@ -113,6 +118,7 @@ class NotifierPartition:
         record: dict[str, Any] | None,
         *,
         records_topic: str,
+        forget_after: int = 14 * DAY,
     ) -> None:
         self.sla_claim, self.acks_claim = sla_claim, acks_claim
         self.catalog = catalog
@@ -120,6 +126,8 @@ class NotifierPartition:
         self.tickets: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self.events: dict[str, dict[str, Any]] = {}
         self.fired_to = 0
+        self.forget_after = forget_after
+        self.forgot_at = 0
         self.unknown_versions: set[int] = set()
         """Versions not stored even after a reload: SLA events naming one are skipped."""
         if record is None:
@@ -240,6 +248,7 @@ class NotifierPartition:
                         notification.to_json().decode(),
                     )
                 )
+        self._forget(now)
         self.next_sla, self.next_acks = batch.next_sla, batch.next_acks
         batch.state = {
             "planner": self.planner.to_record(),
@@ -248,6 +257,19 @@ class NotifierPartition:
             "fired_to": self.fired_to,
         }
         return batch
+
+    def _forget(self, now: int) -> None:
+        """At most hourly: drop the cycles and windows whose escalations all stopped more
+        than ``forget_after`` ago (no SLA event reaches them once the evaluator's history
+        is gone), and the tickets and SLA events no kept escalation needs (a later SLA
+        event brings its ticket along again)."""
+        if now - self.forgot_at < FORGET_EVERY:
+            return
+        self.forgot_at = now
+        self.planner.forget(now - self.forget_after)
+        kept = self.planner.subjects()
+        self.tickets = {k: v for k, v in self.tickets.items() if k in kept}
+        self.events = {k: v for k, v in self.events.items() if v.get("subject") in kept}
 
     def _at(self, record: Record, now: int) -> int:
         stamp = record.timestamp_ms

@@ -68,7 +68,12 @@ class Notifier:
             acks = await common.claim(conn, self.acks_topic, partition, self.owner)
             record = await store.load_state(conn, self.sla_topic, partition)
         worker = NotifierPartition(
-            sla, acks, self.catalog, record, records_topic=self.settings.topic(Topics.NOTIFICATIONS)
+            sla,
+            acks,
+            self.catalog,
+            record,
+            records_topic=self.settings.topic(Topics.NOTIFICATIONS),
+            forget_after=2 * self.settings.retention,
         )
         log.info("notifier partition loaded", partition=partition, epoch=sla.epoch)
         return worker

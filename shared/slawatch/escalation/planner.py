@@ -244,6 +244,10 @@ class Planner:
             del self._groups[key]
         return len(done)
 
+    def subjects(self) -> set[str]:
+        """The subjects of every cycle and window kept (running or not yet forgotten)."""
+        return {i.scope.subject for group in self._groups.values() for i in group.instances}
+
     def to_record(self) -> dict[str, Any]:
         """The whole state as a JSON-ready record."""
         return {
