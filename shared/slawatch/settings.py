@@ -99,7 +99,10 @@ class Settings(BaseSettings):
     """Notifications to one recipient per ``notify_rate_window``; more are ``suppressed``."""
     notify_rate_window: Duration = 10 * 60 * SECOND
     public_url: str = "http://127.0.0.1:8080"
-    """Where users reach the API: clock and acknowledgement links are built on it."""
+    """Where users reach the notifier's API: acknowledgement links are built on it."""
+    clocks_url: str | None = None
+    """Where users reach an evaluator's API (``GET /v1/clocks``): notifications link to
+    the subject's clocks on it. Unset: no link (standalone uses ``public_url``)."""
     ack_secret: str = ""
     """Signs acknowledgement links; without it emails carry none."""
     ack_link_ttl: Duration = 24 * 3600 * SECOND

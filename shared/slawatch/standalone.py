@@ -160,6 +160,12 @@ async def run_standalone(
     from slawatch_ingest.metrics import IngestMetrics
 
     load_versions([str(definitions)])
+    if "public_url" not in settings.model_fields_set:
+        settings = settings.model_copy(
+            update={"public_url": f"http://{settings.host}:{settings.port}"}
+        )
+    if settings.clocks_url is None:
+        settings = settings.model_copy(update={"clocks_url": settings.public_url})
     ensure_sqlite_directory(settings.database_url)
     upgrade(settings.database_url)
     db = store.create_engine(settings.database_url)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,29 @@ async def test_sent_once_with_a_deterministic_message_id(tmp_path: Path) -> None
         assert await statuses(sender) == {"n-1": ("sent", 1, None)}
         assert smtp.box.message_ids() == ["<n-1@example.com>"]
         await sender.db.dispose()
+
+
+async def test_the_clock_link_points_at_the_subject_on_the_evaluators_api(
+    tmp_path: Path,
+) -> None:
+    with SmtpServer() as smtp:
+        sender = await sender_for(tmp_path, smtp.port)
+        await log(sender, [intent(1)])
+        await drain(sender)
+        (tmp_path / "b").mkdir()
+        linked = await sender_for(tmp_path / "b", smtp.port, clocks_url="https://ev.example/")
+        await log(linked, [intent(2)])
+        await drain(linked)
+        texts = []
+        for accepted in smtp.box.messages:
+            parsed = email.message_from_bytes(accepted.as_bytes(), policy=email.policy.default)
+            body = parsed.get_body(("plain",))
+            assert body is not None
+            texts.append(str(body.get_content()))
+        assert "/v1/clocks" not in texts[0]
+        assert "https://ev.example/v1/clocks?subject=ticket%3AT-1" in texts[1]
+        await sender.db.dispose()
+        await linked.db.dispose()
 
 
 async def test_refused_sends_are_retried_then_fail_with_the_error(tmp_path: Path) -> None:

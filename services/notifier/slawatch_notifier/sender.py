@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 import structlog
@@ -79,7 +80,10 @@ class Sender:
                 row.escalation_id,
                 now + self.settings.ack_link_ttl,
             )
-        clock_url = f"{self.settings.public_url}/v1/clocks/{row.escalation_id}"
+        base = self.settings.clocks_url
+        clock_url = None
+        if base:
+            clock_url = f"{base.rstrip('/')}/v1/clocks?{urlencode({'subject': row.subject})}"
         message = compose(
             row.record,
             row.event,
