@@ -212,3 +212,19 @@ async def test_retries_wait_as_the_settings_say_and_a_long_retry_after_is_capped
         for channel in sender.channels.values():
             await channel.close()
         await sender.db.dispose()
+
+
+async def test_a_webhook_receives_the_record_as_sent_not_as_pending(tmp_path: Path) -> None:
+    async with http_server() as hook:
+        with SmtpServer() as smtp:
+            sender = await sender_for(tmp_path, smtp.port)
+        webhook = ChannelDefinition("hook", "webhook", (("url", f"{hook.url}/h"), ("secret", "s")))
+        sender.channels = build_channels({"hook": webhook}, {}, settings=sender.settings)
+        await log(sender, [intent(1, "ops", channel="hook")])
+        await drain(sender)
+        (request,) = hook.requests
+        assert orjson.loads(request.body)["notification"]["status"] == "sent"
+        assert (await statuses(sender))["n-1"] == ("sent", 1, None)
+        for channel in sender.channels.values():
+            await channel.close()
+        await sender.db.dispose()

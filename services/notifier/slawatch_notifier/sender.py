@@ -84,8 +84,10 @@ class Sender:
         clock_url = None
         if base:
             clock_url = f"{base.rstrip('/')}/v1/clocks?{urlencode({'subject': row.subject})}"
+        delivered = {k: v for k, v in row.record.items() if k != "error"}
+        delivered["status"] = "sent"  # what it is once the receiver accepts it
         message = compose(
-            row.record,
+            delivered,
             row.event,
             channel_type=channel.type,
             ack_url=link,
