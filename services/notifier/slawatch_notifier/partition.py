@@ -100,6 +100,9 @@ class NotifierBatch:
     missing_version: int | None = None
     """A definitions version an SLA event names and the catalog lacks: the batch stops
     before that event (the caller loads the stored versions and reads on from there)."""
+    stopped: list[tuple[str, int, str]] = field(default_factory=list)
+    """Escalations stopped in this batch: ``(escalation id, when, why)``; their step
+    notifications due by then and waiting for a retry are withdrawn (``suppressed``)."""
     malformed: int = 0
     """Records of ``sla-events`` or ``acks`` that were not an SLA event or an
     acknowledgement, left out."""
@@ -248,6 +251,11 @@ class NotifierPartition:
                         notification.to_json().decode(),
                     )
                 )
+        for scope, stop in self.planner.take_stops():
+            ident = escalation_id({"subject": scope.subject, "sla": scope.sla,
+                                   "target": scope.target, "cycle": scope.cycle,
+                                   "window_start": scope.window_start})  # fmt: skip
+            batch.stopped.append((ident, stop.at, stop.reason))
         self._forget(now)
         self.next_sla, self.next_acks = batch.next_sla, batch.next_acks
         batch.state = {

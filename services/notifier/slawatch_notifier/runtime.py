@@ -140,8 +140,15 @@ class Notifier:
         claims = [(worker.sla_claim, batch.next_sla), (worker.acks_claim, batch.next_acks)]
         try:
             async with self.db.begin() as conn:
-                await store.commit(
-                    conn, claims, batch.state, batch.intents, batch.acks, batch.records
+                withdrawn = await store.commit(
+                    conn,
+                    claims,
+                    batch.state,
+                    batch.intents,
+                    batch.acks,
+                    batch.records,
+                    batch.stopped,
+                    self.settings.topic(Topics.NOTIFICATIONS),
                 )
         except common.Fenced:
             self.metrics.fenced.inc()
@@ -162,7 +169,9 @@ class Notifier:
         if batch.intents:
             self.metrics.planned((i.channel, i.status) for i in batch.intents)
             self.sent.set()
-        if batch.records:
+        if withdrawn:
+            self.metrics.planned((channel, "suppressed") for channel in withdrawn)
+        if batch.records or withdrawn:
             self.relay.wake()
         if batch.skipped:
             self.metrics.skipped.labels(reason=UNKNOWN_VERSION).inc(batch.skipped)

@@ -121,8 +121,17 @@ async def commit(
     intents: Sequence[Intent],
     acks: Sequence[dict[str, Any]],
     records: Sequence[OutboxEntry],
-) -> None:
-    """Write one batch while every claim is current (:class:`~slawatch.store.common.Fenced`)."""
+    stopped: Sequence[tuple[str, int, str]] = (),
+    records_topic: str = "",
+) -> list[str | None]:
+    """Write one batch while every claim is current (:class:`~slawatch.store.common.Fenced`).
+
+    For each ``(escalation id, at, reason)`` in ``stopped``, its step notifications due
+    by ``at`` that a channel already failed to take and that wait for a retry become
+    ``suppressed`` with ``reason``, their records queued on ``records_topic``; returns
+    their channels. One not tried yet is still sent, as replay has it (the step fired
+    before the stop); a retraction notice is never withdrawn.
+    """
     for claimed, next_offset in claims:
         await fence(conn, claimed, next_offset)
     owner = claims[0][0]
@@ -163,7 +172,30 @@ async def commit(
         await conn.execute(
             insert(conn, acknowledgements).on_conflict_do_nothing(index_elements=["id"]), list(acks)
         )
-    await write_outbox(conn, LOG_SOURCE, records)
+    withdrawn: list[OutboxEntry] = []
+    channels: list[str | None] = []
+    column = notification_log.c
+    for ident, at, reason in stopped:
+        found = await conn.execute(
+            notification_log.update()
+            .where(
+                column.escalation_id == ident,
+                column.status == "pending",
+                column.notice == "step",
+                column.attempts > 0,
+                column.due_at <= at,
+            )
+            .values(status="suppressed", error=reason, sent_at=at)
+            .returning(column.id, column.subject, column.channel, column.record)
+        )
+        for entry in found:
+            body = {k: v for k, v in dict(entry.record).items() if k not in ("status", "error")}
+            body.update(status="suppressed", reason=reason)
+            payload = orjson.dumps(body).decode()
+            withdrawn.append(OutboxEntry(entry.id, records_topic, entry.subject, payload))
+            channels.append(entry.channel)
+    await write_outbox(conn, LOG_SOURCE, [*records, *withdrawn])
+    return channels
 
 
 async def claim_due(conn: AsyncConnection, now: int, limit: int) -> list[LoggedNotification]:

@@ -111,6 +111,7 @@ class Planner:
         self._ticket = ticket
         self._status = status
         self._groups: dict[GroupKey, _Group] = {}
+        self._stops: list[tuple[Scope, Stop]] = []
         self._running: dict[int, Instance] = {}
         self._by_subject: dict[str, set[int]] = {}
         self._heap: list[_Entry] = []
@@ -344,8 +345,15 @@ class Planner:
         self._running[inst.seq] = inst
         self._by_subject.setdefault(inst.scope.subject, set()).add(inst.seq)
 
+    def take_stops(self) -> list[tuple[Scope, Stop]]:
+        """The instances stopped since the last call, with why and when (for a caller that
+        withdraws the notifications it has not delivered yet)."""
+        stops, self._stops = self._stops, []
+        return stops
+
     def _stop(self, inst: Instance, stop: Stop) -> None:
         inst.stop = stop
+        self._stops.append((inst.scope, stop))
         inst.items.clear()
         if self._running.pop(inst.seq, None) is not None:
             seqs = self._by_subject[inst.scope.subject]

@@ -1,0 +1,147 @@
+"""The notifier's loop on SQLite and an in-process bus, stepped by hand.
+
+A notifier started before a new definitions version was stored takes it when an SLA
+event names it, instead of failing; a version never stored has its events skipped and
+counted, and the events after it are planned. A step still waiting for a retry when its
+escalation is acknowledged is withdrawn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from slawatch.bus import Message, Record
+from slawatch.bus.memory import MemoryBus
+from slawatch.bus.source import MemorySource
+from slawatch.clock.catalog import Catalog
+from slawatch.definitions.model import Channel as ChannelDefinition
+from slawatch.settings import Settings, Topics
+from slawatch.store.common import create_engine, unpack_entries
+from slawatch.store.migrate import upgrade
+from slawatch.store.schema import notification_log, outbox
+from slawatch.store.versions import accept_and_load
+from slawatch.timeutil import SECOND, parse_time
+from slawatch_notifier.channels import build_channels
+from slawatch_notifier.metrics import NotifierMetrics
+from slawatch_notifier.process import NotifierProcess, assemble
+from tests.notifier.test_catch_up import DEFINITIONS, sla_records
+from tests.support.receivers import SmtpServer
+
+NOW = parse_time("2026-03-02T10:00:30Z")
+NEWER = DEFINITIONS.replace('notify: ["person:lead"]', 'notify: ["person:manager"]')
+
+
+def with_version(record: Record, number: int, topic: str) -> Message:
+    """The SLA event as if emitted under definitions version ``number``."""
+    body = orjson.loads(record.value)
+    body["definitions_version"] = number
+    body["id"] = f"{body['id']}-v{number}"
+    return Message(topic, record.key or b"", orjson.dumps(body), record.headers)
+
+
+@dataclass
+class Live:
+    """A notifier on SQLite and an in-process bus, stepped by hand."""
+
+    db: AsyncEngine
+    bus: MemoryBus
+    topics: list[str]
+    parts: NotifierProcess
+    registry: CollectorRegistry
+    catalog: Catalog
+
+    async def step(self, now: int = NOW) -> None:
+        notifier = self.parts.notifier
+        worker = notifier.partitions[0]
+        sla = self.bus.read(self.topics[0], 0, worker.next_sla, 10)
+        acks = self.bus.read(self.topics[1], 0, worker.next_acks, 10)
+        await notifier._step(worker, sla, acks, now)
+
+    async def logged(self) -> list[Any]:
+        async with self.db.connect() as conn:
+            return list(await conn.execute(notification_log.select()))
+
+
+async def live(tmp_path: Path, *documents: str, smtp_port: int = 25) -> Live:
+    """A notifier that started with the first document; the others stored after it."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/s.db"
+    upgrade(url)
+    db = create_engine(url)
+    catalog = Catalog(await accept_and_load(db, documents[0], NOW))
+    for later in documents[1:]:
+        await accept_and_load(db, later, NOW)  # an evaluator restarted with a new document
+    settings = Settings(database_url=url, topic_prefix="t.", notify_attempts=3)
+    bus = MemoryBus(partitions=1)
+    topics = [settings.topic(Topics.SLA_EVENTS), settings.topic(Topics.ACKS)]
+    for topic in topics:
+        bus.create_topic(topic)
+    registry = CollectorRegistry()
+    email = {
+        "email": ChannelDefinition("email", "smtp", (("host", "127.0.0.1"), ("port", smtp_port),
+                                                     ("starttls", False),
+                                                     ("from", "slawatch@example.com")))
+    }  # fmt: skip
+    channels = build_channels(email, {}, settings=settings)
+    parts = assemble(settings=settings, catalog=catalog, db=db,
+                     source=MemorySource(bus, topics), publisher=bus, channels=channels,
+                     metrics=NotifierMetrics(registry), clock=lambda: NOW, owner="t",
+                     senders=1)  # fmt: skip
+    await parts.notifier.on_assign([(t, 0) for t in topics])
+    return Live(db, bus, topics, parts, registry, catalog)
+
+
+async def test_an_event_of_a_newer_stored_version_is_planned_under_it(tmp_path: Path) -> None:
+    line = await live(tmp_path, DEFINITIONS, NEWER)
+    breach = sla_records()["sla.breached"]
+    await line.bus.publish([with_version(breach, n, line.topics[0]) for n in (9, 2)])
+    for _ in range(3):
+        await line.step()
+    worker = line.parts.notifier.partitions[0]
+    assert line.catalog.has(2) and not line.catalog.has(9)
+    assert worker.unknown_versions == {9}
+    logged = sorted((r.recipient, r.subject) for r in await line.logged())
+    assert logged == [("manager@example.com", "ticket:T-1")]  # version 2's chain
+    labels = {"reason": "unknown_definitions_version"}
+    assert line.registry.get_sample_value("slawatch_notifier_events_skipped_total", labels) == 1
+    assert worker.next_sla == 2
+    await line.db.dispose()
+
+
+async def test_a_step_still_being_retried_when_acknowledged_is_withdrawn(tmp_path: Path) -> None:
+    """Rule 28: a stopped escalation fires nothing more; a page the channel has not taken
+    yet (here the SMTP server refused it once) is not sent after the acknowledgement."""
+    with SmtpServer() as smtp:
+        smtp.box.refuse = True
+        line = await live(tmp_path, DEFINITIONS, smtp_port=smtp.port)
+        breach = sla_records()["sla.breached"]
+        await line.bus.publish([with_version(breach, 1, line.topics[0])])
+        await line.step()
+        sender = line.parts.senders[0]
+        assert await sender.send_one()
+        (row,) = await line.logged()
+        assert (row.status, row.attempts, row.error) == ("pending", 1, "smtp_temporary")
+        ack = {"id": "a-1", "type": "escalation.acknowledged", "time": "2026-03-02T10:00:40Z",
+               "subject": "ticket:T-1", "by": "lead"}  # fmt: skip
+        await line.bus.publish([Message(line.topics[1], b"ticket:T-1", orjson.dumps(ack))])
+        await line.step(NOW + 20 * SECOND)
+        (row,) = await line.logged()
+        assert (row.status, row.error) == ("suppressed", "acknowledged")
+        smtp.box.refuse = False
+        sender.clock = lambda: NOW + 3600 * SECOND  # type: ignore[method-assign]
+        assert not await sender.send_one()
+        assert smtp.box.message_ids() == []
+        async with line.db.connect() as conn:
+            entries = [
+                e for r in await conn.execute(outbox.select()) for e in unpack_entries(r.body)
+            ]
+        (record,) = [orjson.loads(e.payload) for e in entries]
+        assert (record["status"], record["reason"]) == ("suppressed", "acknowledged")
+        labels = {"channel": "email", "status": "suppressed"}
+        assert line.registry.get_sample_value("slawatch_notifications_total", labels) == 1
+        await line.db.dispose()
