@@ -93,6 +93,37 @@ async def test_teams_adaptive_card(settings: Settings) -> None:
 
 
 @pytest.mark.parametrize(
+    ("address", "mention"),
+    [("U012AB3CD", "<@U012AB3CD>"), ("<@W0123ABC>", "<@W0123ABC>"),
+     ("S0614TZR7", "<!subteam^S0614TZR7>"), ("@here", "<!here>"), ("#support", None),
+     ("lead", None)],
+)  # fmt: skip
+async def test_slack_mentions_the_person_or_group_addressed(
+    settings: Settings, address: str, mention: str | None
+) -> None:
+    async with http_server() as server:
+        body, _ = await post_one(settings, "slack", server, recipient=address)
+    section = body["blocks"][0]["text"]["text"]
+    if mention is None:
+        assert body["text"].startswith("[slawatch]") and section.startswith("*[slawatch]")
+    else:
+        assert body["text"].startswith(f"{mention} [slawatch]")
+        assert section.startswith(f"{mention} *[slawatch]")
+
+
+async def test_teams_mentions_a_user_addressed_by_email(settings: Settings) -> None:
+    async with http_server() as server:
+        server.default = Reply(202, b"")
+        body, _ = await post_one(settings, "teams", server, recipient="ann@example.com")
+    card = body["attachments"][0]["content"]
+    assert card["body"][0]["text"].startswith("<at>ann@example.com</at> [slawatch]")
+    assert card["msteams"]["entities"] == [
+        {"type": "mention", "text": "<at>ann@example.com</at>",
+         "mentioned": {"id": "ann@example.com", "name": "ann@example.com"}}
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
     ("address", "expected"),
     [("#town-square", "town-square"), ("@alice", "@alice"), ("leads", None)],
 )

@@ -11,15 +11,20 @@ repeated send can be recognised:
 - **slack**: ``text`` (the subject, for notifications and clients without blocks),
   a ``section`` block whose ``block_id`` is ``slawatch-<id>`` with the subject in bold
   and the text, and a ``context`` block ``slawatch notification <id>``. ``&``, ``<``
-  and ``>`` are escaped as Slack asks. The address (``#support-gold``) is only
-  informational: a Slack incoming webhook posts to the channel it was created for.
+  and ``>`` are escaped as Slack asks. A Slack incoming webhook posts to the channel it
+  was created for, so a person is reached by a mention: an address that is a member id
+  (``U012AB3CD``), a user group id (``S0614TZR7``), ``@here`` or ``@channel`` starts the
+  text and the section with it (:func:`slack_mention`); a channel name (``#support``)
+  is informational.
 - **teams**: an Adaptive Card 1.4 in the ``message``/``attachments`` envelope that
   Teams Workflows ("Post to a channel when a webhook request is received") and the
   older connectors accept; the legacy MessageCard format is being retired by
   Microsoft, so it is not used. The last TextBlock has ``id`` ``slawatch-<id>`` and
   shows the notification id; the acknowledgement link (in the text too) is also an
-  ``Action.OpenUrl`` button. Lines of the text are separate paragraphs. The address
-  is informational, as for Slack.
+  ``Action.OpenUrl`` button. Lines of the text are separate paragraphs. An address
+  that is an email (a user's UPN) is mentioned: ``<at>ann@example.com</at>`` before the
+  title, with its ``msteams.entities`` mention, so Teams notifies that person; any
+  other address is informational.
 - **mattermost**: ``text`` (Markdown: the subject as a heading, then the text),
   ``username``, ``icon_url`` when set, ``props.slawatch_notification_id``, and
   ``channel`` from the address: ``#town-square`` posts to channel ``town-square``,
@@ -28,6 +33,7 @@ repeated send can be recognised:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +49,7 @@ __all__ = [
     "build",
     "mattermost_payload",
     "payload_id",
+    "slack_mention",
     "slack_payload",
     "teams_payload",
 ]
@@ -59,13 +66,36 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
+_SLACK_GROUP = re.compile(r"S[A-Z0-9]{2,}")
+_SLACK_SPECIAL = {"@here": "<!here>", "@channel": "<!channel>", "@everyone": "<!everyone>"}
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def slack_mention(address: str) -> str | None:
+    """How Slack notifies an address: a member id (``U012AB3CD``) or ``<@U012AB3CD>``,
+    a user group id (``S0614TZR7``), ``@here``, ``@channel``; ``None`` for a channel name
+    or anything else (the webhook's own channel is posted to)."""
+    address = address.strip()
+    if address in _SLACK_SPECIAL:
+        return _SLACK_SPECIAL[address]
+    bare = address.removeprefix("<@").removesuffix(">")
+    if _SLACK_USER.fullmatch(bare):
+        return f"<@{bare}>"
+    if _SLACK_GROUP.fullmatch(address):
+        return f"<!subteam^{address}>"
+    return None
+
+
 def slack_payload(message: Message) -> dict[str, Any]:
     """A Slack incoming-webhook payload."""
-    body = f"*{_slack_escape(message.subject)}*\n{_slack_escape(message.text.strip())}"
+    mention = slack_mention(message.recipient)
+    lead = f"{mention} " if mention else ""
+    body = f"{lead}*{_slack_escape(message.subject)}*\n{_slack_escape(message.text.strip())}"
     if len(body) > _SLACK_SECTION_LIMIT:
         body = body[: _SLACK_SECTION_LIMIT - 1] + "…"
     return {
-        "text": _slack_escape(message.subject),
+        "text": lead + _slack_escape(message.subject),
         "blocks": [
             {
                 "type": "section",
@@ -90,6 +120,9 @@ def teams_payload(message: Message) -> dict[str, Any]:
     actions = []
     if message.ack_url and message.record.get("notice") != "retraction":
         actions.append({"type": "Action.OpenUrl", "title": "Acknowledge", "url": message.ack_url})
+    address = message.recipient.strip()
+    mentioned = _EMAIL.fullmatch(address) is not None
+    title = f"<at>{address}</at> {message.subject}" if mentioned else message.subject
     card: dict[str, Any] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
@@ -97,7 +130,7 @@ def teams_payload(message: Message) -> dict[str, Any]:
         "body": [
             {
                 "type": "TextBlock",
-                "text": message.subject,
+                "text": title,
                 "weight": "Bolder",
                 "size": "Medium",
                 "wrap": True,
@@ -115,6 +148,16 @@ def teams_payload(message: Message) -> dict[str, Any]:
     }
     if actions:
         card["actions"] = actions
+    if mentioned:
+        card["msteams"] = {
+            "entities": [
+                {
+                    "type": "mention",
+                    "text": f"<at>{address}</at>",
+                    "mentioned": {"id": address, "name": address},
+                }
+            ]
+        }
     return {
         "type": "message",
         "attachments": [
