@@ -185,6 +185,7 @@ def test_table_format_explains_each_clock(tmp_path: Path, definitions: Path) -> 
     assert "ticket:T-1" in text
     assert "BREACHED" in text and "timer" in text
     assert "line 1: ticket.created e1" in text
+    assert text.startswith("(times in UTC)")
 
 
 def test_check_lists_holidays_and_passes_a_valid_document(tmp_path: Path) -> None:

@@ -127,8 +127,8 @@ class Timeline:
             )
 
     def render(self) -> str:
-        """The whole timeline."""
-        lines: list[str] = []
+        """The whole timeline, headed by the zone its times are in."""
+        lines: list[str] = ["(times in UTC)", ""] if self._rows else []
         for subject in sorted(self._rows):
             rows = self._rows[subject]
             lines.append(subject)
