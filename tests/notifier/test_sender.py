@@ -228,3 +228,21 @@ async def test_a_webhook_receives_the_record_as_sent_not_as_pending(tmp_path: Pa
         for channel in sender.channels.values():
             await channel.close()
         await sender.db.dispose()
+
+
+async def test_how_late_a_notification_went_out_is_measured_per_channel(tmp_path: Path) -> None:
+    with SmtpServer() as smtp:
+        sender = await sender_for(tmp_path, smtp.port)
+        sender.clock = lambda: NOW + 90 * SECOND  # type: ignore[method-assign]
+        await log(sender, [intent(1)])
+        await drain(sender)
+        samples = {
+            (s.name, s.labels.get("le")): s.value
+            for metric in sender.metrics.delay.collect()
+            for s in metric.samples
+            if s.labels.get("channel") == "email"
+        }
+        assert samples[("slawatch_notification_delay_seconds_sum", None)] == 90
+        assert samples[("slawatch_notification_delay_seconds_bucket", "60.0")] == 0
+        assert samples[("slawatch_notification_delay_seconds_bucket", "120.0")] == 1
+        await sender.db.dispose()

@@ -42,6 +42,14 @@ class NotifierMetrics:
             ["channel"],
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
+        self.delay = histogram(
+            registry,
+            "slawatch_notification_delay_seconds",
+            "From the instant a notification fell due to the channel taking it (retries, "
+            "a backlog or a down channel make it long), by channel.",
+            ["channel"],
+            buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
+        )
         self.retries = counter(
             registry,
             "slawatch_notification_retries_total",
@@ -115,6 +123,7 @@ class NotifierMetrics:
             for status in FINAL_STATUSES:
                 self.notifications.labels(channel=name, status=status)
             self.retries.labels(channel=name)
+            self.delay.labels(channel=name)
         self.notifications.labels(channel=NO_CHANNEL, status="failed")
 
     def planned(self, outcomes: Iterable[tuple[str | None, str]]) -> None:

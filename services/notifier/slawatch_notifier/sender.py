@@ -181,11 +181,14 @@ class Sender:
                     self.metrics.notifications.labels(channel=name, status="failed").inc()
                 return True
             self.metrics.send_seconds.labels(channel=name).observe(time.perf_counter() - began)
+            sent_at = self.clock()
+            late = max(0, sent_at - row.due_at) / SECOND
+            self.metrics.delay.labels(channel=name).observe(late)
             await store.finish(
                 conn,
                 row.id,
                 "sent",
-                at=self.clock(),
+                at=sent_at,
                 by=self.owner,
                 error=None,
                 attempts=row.attempts + 1,

@@ -77,6 +77,7 @@ class LoggedNotification:
     attempts: int
     record: dict[str, Any]
     event: dict[str, Any] | None
+    due_at: int = 0
 
 
 async def current_tickets(
@@ -218,6 +219,7 @@ async def claim_due(conn: AsyncConnection, now: int, limit: int) -> list[LoggedN
             r.attempts,
             dict(r.record),
             None if r.event is None else dict(r.event),
+            r.due_at,
         )
         for r in await conn.execute(query)
     ]
