@@ -21,6 +21,7 @@ from slawatch.bus.memory import MemoryBus
 from slawatch.bus.source import MemorySource
 from slawatch.clock.catalog import Catalog
 from slawatch.definitions.model import Channel as ChannelDefinition
+from slawatch.definitions.model import DefinitionsVersion
 from slawatch.settings import Settings, Topics
 from slawatch.store.common import create_engine, unpack_entries
 from slawatch.store.migrate import upgrade
@@ -88,10 +89,12 @@ async def live(tmp_path: Path, *documents: str, smtp_port: int = 25) -> Live:
                                                      ("from", "slawatch@example.com")))
     }  # fmt: skip
     channels = build_channels(email, {}, settings=settings)
+    metrics = NotifierMetrics(registry)
+    metrics.declare([DefinitionsVersion(v.number, v.effective_from, v.definitions)
+                     for v in catalog.versions])  # fmt: skip
     parts = assemble(settings=settings, catalog=catalog, db=db,
                      source=MemorySource(bus, topics), publisher=bus, channels=channels,
-                     metrics=NotifierMetrics(registry), clock=lambda: NOW, owner="t",
-                     senders=1)  # fmt: skip
+                     metrics=metrics, clock=lambda: NOW, owner="t", senders=1)  # fmt: skip
     await parts.notifier.on_assign([(t, 0) for t in topics])
     return Live(db, bus, topics, parts, registry, catalog)
 
@@ -144,4 +147,11 @@ async def test_a_step_still_being_retried_when_acknowledged_is_withdrawn(tmp_pat
         assert (record["status"], record["reason"]) == ("suppressed", "acknowledged")
         labels = {"channel": "email", "status": "suppressed"}
         assert line.registry.get_sample_value("slawatch_notifications_total", labels) == 1
+        value = line.registry.get_sample_value
+        chain = {"escalation": "tiers"}
+        assert value("slawatch_escalation_notifications_total", {**chain, "notice": "step"}) == 1
+        assert value("slawatch_escalation_time_to_ack_seconds_count", chain) == 1
+        assert value("slawatch_escalation_time_to_ack_seconds_sum", chain) == 20  # read 20 s later
+        await line.parts.notifier._gauges(NOW + 20 * SECOND)
+        assert value("slawatch_escalations_running", chain) == 0
         await line.db.dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from prometheus_client import CollectorRegistry
 
@@ -10,6 +10,9 @@ from slawatch.definitions.model import DefinitionsVersion
 from slawatch.observability import counter, gauge, histogram
 
 __all__ = ["FINAL_STATUSES", "MALFORMED", "NO_CHANNEL", "UNKNOWN_VERSION", "NotifierMetrics"]
+
+NOTICES = ("step", "retraction")
+"""The ``notice`` values of ``slawatch_escalation_notifications_total``."""
 
 FINAL_STATUSES = ("sent", "failed", "suppressed")
 """The statuses ``slawatch_notifications_total`` counts."""
@@ -69,7 +72,15 @@ class NotifierMetrics:
         self.running = gauge(
             registry,
             "slawatch_escalations_running",
-            "Escalation instances running in the partitions this process owns.",
+            "Escalation instances running in the partitions this process owns, by chain.",
+            ["escalation"],
+        )
+        self.planned_steps = counter(
+            registry,
+            "slawatch_escalation_notifications_total",
+            "Notifications escalation chains decided, by chain and notice (step: a step "
+            "fired, once per address; retraction: the notice that an event was withdrawn).",
+            ["escalation", "notice"],
         )
         self.steps_overdue = gauge(
             registry,
@@ -80,9 +91,11 @@ class NotifierMetrics:
         self.time_to_ack = histogram(
             registry,
             "slawatch_escalation_time_to_ack_seconds",
-            "From an escalation's start to its acknowledgement.",
+            "From an escalation's start to its acknowledgement, by chain.",
+            ["escalation"],
             buckets=(30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 86400),
         )
+        self._chains_shown: set[str] = set()
         self.partitions = gauge(
             registry,
             "slawatch_notifier_partitions_owned",
@@ -125,6 +138,20 @@ class NotifierMetrics:
             self.retries.labels(channel=name)
             self.delay.labels(channel=name)
         self.notifications.labels(channel=NO_CHANNEL, status="failed")
+        chains = sorted({c for v in versions for c in v.definitions.escalations})
+        for chain in chains:
+            for notice in NOTICES:
+                self.planned_steps.labels(escalation=chain, notice=notice)
+            self.time_to_ack.labels(escalation=chain)
+        self.show_running(dict.fromkeys(chains, 0))
+
+    def show_running(self, counts: Mapping[str, int]) -> None:
+        """Set the running instances of each chain; a chain gone from ``counts`` shows 0."""
+        for chain in self._chains_shown - counts.keys():
+            self.running.labels(escalation=chain).set(0)
+        for chain, n in counts.items():
+            self.running.labels(escalation=chain).set(n)
+        self._chains_shown |= set(counts)
 
     def planned(self, outcomes: Iterable[tuple[str | None, str]]) -> None:
         """Count the notifications the planner decided without a send: ``(channel,

@@ -94,7 +94,8 @@ class NotifierBatch:
     records: list[OutboxEntry] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
-    ack_latencies: list[float] = field(default_factory=list)
+    ack_latencies: list[tuple[str, float]] = field(default_factory=list)
+    """``(chain, seconds from start to acknowledgement)`` of each escalation acked."""
     next_sla: int = 0
     next_acks: int = 0
     missing_version: int | None = None
@@ -301,11 +302,15 @@ class NotifierPartition:
             log.warning("an acks record is not an acknowledgement; skipped", offset=record.offset)
             batch.malformed += 1
             return
-        before = {escalation_id(v.to_dict()): v.started for v in self.planner.running()}
+        before = {
+            escalation_id(v.to_dict()): (v.escalation, v.started) for v in self.planner.running()
+        }
         self.planner.on_ack(event, at)
         after = {escalation_id(v.to_dict()) for v in self.planner.running()}
         batch.ack_latencies += [
-            (at - started) / 1e6 for ident, started in before.items() if ident not in after
+            (chain, (at - started) / 1e6)
+            for ident, (chain, started) in before.items()
+            if ident not in after
         ]
         batch.acks.append(
             {

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import structlog
@@ -164,10 +165,14 @@ class Notifier:
             return
         if batch.acks:
             self.metrics.acks.inc(len(batch.acks))
-        for latency in batch.ack_latencies:
-            self.metrics.time_to_ack.observe(latency)
+        for chain, latency in batch.ack_latencies:
+            self.metrics.time_to_ack.labels(escalation=chain).observe(latency)
         if batch.intents:
             self.metrics.planned((i.channel, i.status) for i in batch.intents)
+            for intent in batch.intents:
+                self.metrics.planned_steps.labels(
+                    escalation=intent.escalation, notice=intent.notice
+                ).inc()
             self.sent.set()
         if withdrawn:
             self.metrics.planned((channel, "suppressed") for channel in withdrawn)
@@ -239,7 +244,10 @@ class Notifier:
             await self.source.stop()
 
     async def _gauges(self, now: int) -> None:
-        self.metrics.running.set(sum(len(w.planner.running()) for w in self.partitions.values()))
+        running = Counter(
+            v.escalation for w in self.partitions.values() for v in w.planner.running()
+        )
+        self.metrics.show_running(running)
         try:
             async with self.db.connect() as conn:
                 overdue = await store.overdue(conn, now - 60_000_000)
