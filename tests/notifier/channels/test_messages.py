@@ -93,6 +93,20 @@ def test_a_warning_says_how_much_is_left() -> None:
     assert "1h before the deadline: 1h left of 8h (nl-office)" in chat
 
 
+def test_a_held_or_later_notification_says_when_its_facts_are_from() -> None:
+    """A warning held by ``during:`` overnight still says 15m left: it says as of when."""
+    event = breach_event(type="sla.warning", threshold="15m", remaining_seconds=900,
+                         time="2026-03-02T19:45:00Z", deadline="2026-03-02T20:00:00Z")  # fmt: skip
+    held = notification(time="2026-03-03T08:00:00Z")
+    _, text, html = texts(held, event)
+    assert "As of: 2026-03-02 19:45 UTC, 12h15m before this notification" in text
+    assert html is not None and "12h15m before this notification" in html
+    _, chat, _ = texts(held, event, style=Style.CHAT)
+    assert "(as of 2026-03-02 19:45 UTC, 12h15m ago)" in chat
+    _, fresh, _ = texts(notification(time="2026-03-02T19:45:30Z"), event)
+    assert "As of" not in fresh
+
+
 def test_a_stop_after_a_breach_says_by_how_much() -> None:
     event = breach_event(
         type="sla.clock.stopped",

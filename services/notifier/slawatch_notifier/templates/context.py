@@ -18,7 +18,9 @@ Fields (besides ``record``, ``event``, ``ack_url`` and ``clock_url``):
 - ``availability``, ``budget_consumed``, ``budget``, ``downtime``, ``measured``,
   ``credit_percent``;
 - ``escalation``, ``step``, ``repeat``, ``step_text``, ``time``, ``event_time``,
-  ``notification_id``, ``cause``.
+  ``notification_id``, ``cause``;
+- ``stale_by``: how long before the notification its event happened, when over a
+  minute (a later step, a repeat, a held notification): the facts shown are as of then.
 
 Filters for user templates: ``duration`` (seconds), ``when`` (an RFC 3339 instant),
 ``percent`` (a ratio in [0, 1]).
@@ -193,6 +195,15 @@ def _past_deadline(what: Happening, record: dict[str, Any], event: dict[str, Any
     return _positive((until - deadline) / SECOND)
 
 
+def _stale_by(record: dict[str, Any], event: dict[str, Any]) -> str | None:
+    """How long before the notification its event happened, when more than a minute (a
+    later ``after:`` step, a repeat, a notification held by ``during:``)."""
+    sent, happened = _instant(record.get("time")), _instant(event.get("time"))
+    if sent is None or happened is None or sent - happened <= 60 * SECOND:
+        return None
+    return _positive((sent - happened) / SECOND)
+
+
 def _step_text(record: dict[str, Any]) -> str:
     text = f"step {record.get('step', '?')} of escalation {record.get('escalation', '?')}"
     repeat = record.get("repeat")
@@ -268,6 +279,7 @@ def view(
         "step_text": _step_text(record),
         "time": when(record.get("time")) or None,
         "event_time": when(ev.get("time")) or None,
+        "stale_by": _stale_by(record, ev),
         "notification_id": record.get("id"),
         "cause": record.get("cause"),
     }
