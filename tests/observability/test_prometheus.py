@@ -23,6 +23,7 @@ HERE = Path(__file__).parent
 PROM = REPO / "deploy/prometheus"
 RULES = PROM / "rules/slawatch.rules.yml"
 RULE_TESTS = sorted(HERE.glob("*.test.yml"))
+DASHBOARD = REPO / "deploy/grafana/slawatch.json"
 OPERATIONS = REPO / "docs/operations.md"
 SEVERITIES = {"page", "ticket"}
 RUNBOOKS = "https://github.com/slawatch/slawatch/blob/main/docs/operations.md#"
@@ -50,6 +51,13 @@ def rules() -> list[dict[str, Any]]:
 
 def alerts() -> list[dict[str, Any]]:
     return [rule for rule in rules() if "alert" in rule]
+
+
+def dashboard_queries() -> list[str]:
+    """Every query of the Grafana dashboard, its variables as "All" and the rate window."""
+    board = orjson.loads(DASHBOARD.read_bytes())
+    exprs = [t["expr"] for p in board["panels"] for t in p.get("targets", ())]
+    return [e.replace("$sla", ".*").replace("$__rate_interval", "5m") for e in exprs]
 
 
 def rule_tests() -> list[dict[str, Any]]:
@@ -115,6 +123,16 @@ async def query(client: httpx.AsyncClient, base: str, expr: str) -> list[dict[st
     r = await client.get(f"{base}/api/v1/query", params={"query": expr})
     r.raise_for_status()
     return list(r.json()["data"]["result"])
+
+
+def test_the_dashboard_reads_only_metrics_and_rules_slawatch_has() -> None:
+    from tests.observability.test_metrics_doc import documented
+
+    names = set(documented()) | {r["record"] for r in rules() if "record" in r}
+    for expr in dashboard_queries():
+        for name in re.findall(r"\bslawatch_[a-z0-9_:]+", expr):
+            base = re.sub(r"_(bucket|sum|count)$", "", name)
+            assert name in names or base in names, (name, expr)
 
 
 @pytest.mark.prometheus
@@ -187,5 +205,10 @@ async def test_prometheus_scrapes_the_evaluator_and_loads_the_rules(tmp_path: Pa
                 # pipeline raises nothing else: no stall, no absent metric, no burn
                 raised = {a["labels"]["alertname"] for a in alerts} - {"SlaBreachRateHigh"}
                 assert raised == expected, alerts
+                for expr in dashboard_queries():
+                    answer = await client.get(f"{base}/api/v1/query", params={"query": expr})
+                    assert answer.json()["status"] == "success", (expr, answer.text)
+                opened = await query(client, base, dashboard_queries()[2])
+                assert opened, "the dashboard's open clocks panel shows nothing"
         finally:
             subprocess.run([REPO / "deploy/prometheus/stop.sh"], check=False, env=env)
