@@ -5,6 +5,7 @@ fell due is fired in between, so a stop written before a step fell due stops it.
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from slawatch.bus import Record
 from slawatch.clock.catalog import Catalog
@@ -12,6 +13,7 @@ from slawatch.settings import Settings
 from slawatch.store.common import Claim
 from slawatch.timeutil import parse_time
 from slawatch_evaluator.partition import PartitionWorker
+from slawatch_notifier import partition
 from slawatch_notifier.partition import NotifierBatch, NotifierPartition
 from tests.support.pipeline import canonical
 from tests.support.replaying import versions
@@ -151,3 +153,16 @@ def test_escalations_that_stopped_long_ago_are_forgotten_and_the_state_shrinks()
     weeks_later = n.process([], [], parse_time("2026-03-17T10:20:00Z"))
     assert n.planner.subjects() == set() and n.tickets == {} and n.events == {}
     assert len(orjson.dumps(weeks_later.state)) < len(orjson.dumps(same_week.state))
+
+
+def test_past_the_cap_the_causes_of_running_escalations_are_kept_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(partition, "MAX_CAUSES", 2)
+    records = sla_records()
+    n = notifier()
+    n.process([records["sla.breached"]], [], parse_time("2026-03-02T10:00:30Z"))
+    (running,) = n.events
+    n.events = {"idle-1": {"subject": "ticket:OLD"}, **n.events, "idle-2": {"subject": "x"}}
+    n._evict_causes()
+    assert list(n.events) == [running, "idle-2"]

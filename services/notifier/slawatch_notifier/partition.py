@@ -292,9 +292,18 @@ class NotifierPartition:
         fired = self.planner.on_output(out, at)
         if fired:
             self.events[body["id"]] = body
-            while len(self.events) > MAX_CAUSES:
-                del self.events[next(iter(self.events))]
+            if len(self.events) > MAX_CAUSES:
+                self._evict_causes()
         return fired
+
+    def _evict_causes(self) -> None:
+        """Keep at most :data:`MAX_CAUSES` SLA events: first drop those of subjects with no
+        running escalation (their later steps will not come), then the oldest."""
+        running = self.planner.running_subjects()
+        events = self.events
+        first = sorted(events, key=lambda k: events[k].get("subject") in running)
+        for key in first[: len(events) - MAX_CAUSES]:
+            del events[key]
 
     def _ack(self, record: Record, at: int, batch: NotifierBatch) -> None:
         event = parse_event(record.value)

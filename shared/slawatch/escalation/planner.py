@@ -230,6 +230,10 @@ class Planner:
         )
         return [inst.view() for inst in ordered]
 
+    def running_subjects(self) -> set[str]:
+        """The subjects with a running instance."""
+        return set(self._by_subject)
+
     def forget(self, before: int) -> int:
         """Drop cycles and windows whose instances all stopped before ``before``.
 
