@@ -3,12 +3,16 @@ progress goes on after a restart on the same store."""
 
 from __future__ import annotations
 
+import html
+import re
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from slawatch_notifier.acklinks import ack_url
 from tests.standalone.test_restart import created, standalone
 
 DEFINITIONS = """
@@ -97,3 +101,29 @@ def test_a_chain_in_progress_goes_on_after_a_restart(tmp_path: Path) -> None:
         else:
             raise AssertionError("step 2 was never sent after the restart")
     assert any("notify step 2 via console to manager: sent" in line for line in second), second
+
+
+def test_an_acknowledgement_link_records_who_it_was_sent_to(tmp_path: Path) -> None:
+    definitions = tmp_path / "definitions.yaml"
+    definitions.write_text(DEFINITIONS)
+    store = tmp_path / "s.db"
+    env = {"SLAWATCH_LATENESS": "0s", "SLAWATCH_ACK_SECRET": "s3cret"}
+    with standalone(store, definitions, None, **env) as base:
+        assert httpx.post(f"{base}/v1/events", json=[created("T-L", now_text())]).status_code == 200
+        found = escalation(base, "T-L")
+        link = ack_url(base, b"s3cret", found["id"], time.time_ns() // 1000 + 10**9, by="lead")
+        page = httpx.get(link)
+        assert page.status_code == 200 and "<form" in page.text
+        forged = httpx.get(link.replace("by=lead", "by=manager"))
+        assert forged.status_code == 403
+        action = re.search(r'action="([^"]+)"', page.text)
+        assert action is not None
+        done = httpx.post(base + html.unescape(action.group(1)))
+        assert done.status_code == 200 and "Acknowledged" in done.text
+        for _ in range(40):
+            if not httpx.get(f"{base}/v1/escalations", timeout=2).json()["escalations"]:
+                break
+            time.sleep(0.25)
+    with sqlite3.connect(store) as db:
+        (by,) = db.execute("SELECT by FROM acknowledgements").fetchone()
+    assert by == "lead"

@@ -20,6 +20,7 @@ import html
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, FastAPI, HTTPException
@@ -122,17 +123,18 @@ def escalations_router(
     async def ack(ident: str, request: AckRequest) -> dict[str, Any]:
         return await acknowledge(ident, request.by, request.note)
 
-    def _valid(ident: str, token: str) -> bool:
+    def _valid(ident: str, token: str, by: str) -> bool:
         secret = settings.ack_secret.encode()
-        return bool(secret) and verify_ack(secret, ident, token, clock())
+        return bool(secret) and verify_ack(secret, ident, token, clock(), by)
 
     @router.get("/v1/escalations/{ident:path}/ack", response_class=HTMLResponse)
-    async def ack_page(ident: str, token: str) -> HTMLResponse:
+    async def ack_page(ident: str, token: str, by: str = "") -> HTMLResponse:
         """The link in an email: a confirmation page (link scanners must not acknowledge)."""
-        if not _valid(ident, token):
+        if not _valid(ident, token, by):
             raise HTTPException(403, "this acknowledgement link is invalid or has expired")
         shown = html.escape(ident)
-        action = html.escape(f"/v1/escalations/{ident}/confirm-ack?token={token}", quote=True)
+        query = urlencode({"token": token, **({"by": by} if by else {})})
+        action = html.escape(f"/v1/escalations/{ident}/confirm-ack?{query}", quote=True)
         return HTMLResponse(
             f"<h1>Acknowledge {shown}?</h1><p>This stops the escalation chain.</p>"
             f'<form method="post" action="{action}">'
@@ -140,10 +142,10 @@ def escalations_router(
         )
 
     @router.post("/v1/escalations/{ident:path}/confirm-ack", response_class=HTMLResponse)
-    async def ack_confirmed(ident: str, token: str) -> HTMLResponse:
-        if not _valid(ident, token):
+    async def ack_confirmed(ident: str, token: str, by: str = "") -> HTMLResponse:
+        if not _valid(ident, token, by):
             raise HTTPException(403, "this acknowledgement link is invalid or has expired")
-        await acknowledge(ident, "link", "acknowledged from a notification link")
+        await acknowledge(ident, by or "link", "acknowledged from a notification link")
         return HTMLResponse(f"<p>Acknowledged: {html.escape(ident)}. The escalation stops.</p>")
 
     return router

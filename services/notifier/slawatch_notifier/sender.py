@@ -79,6 +79,7 @@ class Sender:
                 self.secret,
                 row.escalation_id,
                 now + self.settings.ack_link_ttl,
+                by=row.recipient or "",
             )
         base = self.settings.clocks_url
         clock_url = None

@@ -25,6 +25,15 @@ def test_a_token_verifies_until_it_expires() -> None:
     assert not verify_ack(SECRET, ESCALATION, token, EXPIRES + 1)
 
 
+def test_a_token_for_a_recipient_names_them_and_no_one_else() -> None:
+    token = sign_ack(SECRET, ESCALATION, EXPIRES, by="lead@example.com")
+    assert verify_ack(SECRET, ESCALATION, token, 0, by="lead@example.com")
+    assert not verify_ack(SECRET, ESCALATION, token, 0, by="intruder@example.com")
+    assert not verify_ack(SECRET, ESCALATION, token, 0)
+    url = ack_url("https://n.example", SECRET, ESCALATION, EXPIRES, by="lead@example.com")
+    assert parse_qs(urlsplit(url).query)["by"] == ["lead@example.com"]
+
+
 def test_tampering_is_rejected() -> None:
     token = sign_ack(SECRET, ESCALATION, EXPIRES)
     stamp, mac = token.split(".")
