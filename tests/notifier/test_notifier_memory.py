@@ -126,6 +126,7 @@ async def test_a_step_still_being_retried_when_acknowledged_is_withdrawn(tmp_pat
         await line.bus.publish([with_version(breach, 1, line.topics[0])])
         await line.step()
         sender = line.parts.senders[0]
+        assert sender.zone_of({"definitions_version": 1, "calendar": "24x7"}) == "UTC"
         assert await sender.send_one()
         (row,) = await line.logged()
         assert (row.status, row.attempts, row.error) == ("pending", 1, "smtp_temporary")

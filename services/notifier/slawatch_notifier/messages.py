@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -42,6 +43,7 @@ from typing import Any
 import jinja2
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 
+from slawatch.clock.catalog import Catalog
 from slawatch.errors import ConfigurationError
 from slawatch.observability.logs import get_logger
 from slawatch_notifier.channels.base import ChannelType
@@ -53,6 +55,7 @@ __all__ = [
     "TemplateName",
     "check_templates",
     "compose",
+    "local_zone",
     "render",
     "view",
 ]
@@ -158,9 +161,11 @@ def render(
     clock_url: str | None,
     templates_dir: Path | None = None,
     style: Style = Style.EMAIL,
+    zone: str | None = None,
 ) -> tuple[str, str, str | None]:
-    """Subject, text and HTML of a notification (HTML is ``None`` for :attr:`Style.CHAT`)."""
-    context = view(record, event, ack_url=ack_url, clock_url=clock_url)
+    """Subject, text and HTML of a notification (HTML is ``None`` for :attr:`Style.CHAT`);
+    instants are shown in UTC and, with ``zone``, in that zone's local time too."""
+    context = view(record, event, ack_url=ack_url, clock_url=clock_url, zone=zone)
     subject = _render_one(TemplateName.EMAIL_SUBJECT, context, templates_dir)
     subject = _SPACES.sub(" ", subject).strip()
     if style is Style.CHAT:
@@ -179,6 +184,7 @@ def compose(
     ack_url: str | None,
     clock_url: str | None,
     templates_dir: Path | None = None,
+    zone: str | None = None,
 ) -> Message:
     """The :class:`Message` of a notification record for a channel of ``channel_type``."""
     subject, text, html = render(
@@ -188,6 +194,7 @@ def compose(
         clock_url=clock_url,
         templates_dir=templates_dir,
         style=Style.of(channel_type),
+        zone=zone,
     )
     return Message(
         notification_id=str(record.get("id") or ""),
@@ -215,3 +222,22 @@ def check_templates(templates_dir: Path | None) -> None:
             problems.append(f"  - {error.filename or name.value}:{error.lineno}: {error.message}")
     if problems:
         raise ConfigurationError("templates do not compile:\n" + "\n".join(problems))
+
+
+def local_zone(catalog: Catalog, event: Mapping[str, Any] | None) -> str | None:
+    """The time zone people read an SLA event's times in: its calendar's (a ticket
+    target), or its objective's (availability); ``None`` when unknown."""
+    if not event:
+        return None
+    try:
+        version = catalog.by_number(int(event["definitions_version"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    definitions = version.definitions
+    if event.get("target") == "availability":
+        for objective in definitions.availability:
+            if objective.id == event.get("sla"):
+                return objective.timezone
+        return None
+    calendar = definitions.calendars.get(str(event.get("calendar")))
+    return calendar.timezone if calendar is not None else None

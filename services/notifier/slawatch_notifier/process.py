@@ -10,6 +10,7 @@ senders finish before the relay stops, so the records of their last sends go out
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from slawatch.clock.catalog import Catalog
 from slawatch.settings import Settings
 from slawatch.store.relay import OutboxRelay
 from slawatch_notifier.channels import Channel
+from slawatch_notifier.messages import local_zone
 from slawatch_notifier.metrics import NotifierMetrics
 from slawatch_notifier.runtime import Notifier
 from slawatch_notifier.sender import Sender
@@ -101,6 +103,7 @@ def assemble(
             owner=owner,
             wake=wake,
             finished=relay.wake,
+            zone_of=functools.partial(local_zone, catalog),
         )
         for _ in range(senders)
     ]

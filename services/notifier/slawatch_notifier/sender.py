@@ -53,10 +53,12 @@ class Sender:
         owner: str,
         wake: asyncio.Event,
         finished: Callable[[], None] = lambda: None,
+        zone_of: Callable[[dict[str, Any] | None], str | None] = lambda _: None,
     ) -> None:
         self.db, self.channels, self.settings = db, channels, settings
         self.metrics, self.clock, self.owner, self.wake = metrics, clock, owner, wake
         self.finished = finished
+        self.zone_of = zone_of
         self.policy = RetryPolicy(
             attempts=settings.notify_attempts,
             first=min(settings.notify_retry_first, settings.notify_retry_max) / SECOND,
@@ -94,6 +96,7 @@ class Sender:
             ack_url=link,
             clock_url=clock_url,
             templates_dir=self.settings.templates_dir,
+            zone=self.zone_of(row.event),
         )
         return replace(message, channel=row.channel or "", recipient=row.recipient or "")
 

@@ -8,10 +8,30 @@ from typing import Any
 
 import pytest
 
+from slawatch.clock.catalog import Catalog
 from slawatch.errors import ConfigurationError
-from slawatch_notifier.messages import Style, check_templates, compose, render
+from slawatch_notifier.messages import Style, check_templates, compose, local_zone, render
 from slawatch_notifier.templates.context import duration, percent, view, when
 from tests.notifier.channels.making import ACK, CLOCK, breach_event, notification
+from tests.support.replaying import versions
+
+ZONED = """
+calendars:
+  office:
+    timezone: Europe/Amsterdam
+    week: {mon-fri: ["09:00-17:00"]}
+slas:
+  - id: gold-support
+    kind: customer
+    targets:
+      - id: time_to_resolution
+        start: [{event: created}]
+        stop: [{event: status_entered, status: resolved}]
+        goals: [{target: 8h, calendar: office}]
+availability:
+  - {id: api-uptime, service: api, objective: 99.9, window: month,
+     timezone: America/New_York}
+"""
 
 
 def texts(
@@ -105,6 +125,30 @@ def test_a_held_or_later_notification_says_when_its_facts_are_from() -> None:
     assert "(as of 2026-03-02 19:45 UTC, 12h15m ago)" in chat
     _, fresh, _ = texts(notification(time="2026-03-02T19:45:30Z"), event)
     assert "As of" not in fresh
+
+
+@pytest.mark.parametrize(
+    ("zone", "shown"),
+    [("Europe/Amsterdam", "2026-03-02 17:00 UTC, 18:00 Europe/Amsterdam"),
+     ("Asia/Tokyo", "2026-03-02 17:00 UTC, 2026-03-03 02:00 Asia/Tokyo"),
+     ("UTC", "2026-03-02 17:00 UTC"), ("Nowhere/Atlantis", "2026-03-02 17:00 UTC"),
+     (None, "2026-03-02 17:00 UTC")],
+)  # fmt: skip
+def test_times_are_also_shown_in_the_calendars_zone(zone: str | None, shown: str) -> None:
+    assert when("2026-03-02T17:00:00Z", zone) == shown
+    _, text, _ = texts(event=breach_event(), zone=zone)
+    assert f"Deadline: {shown} (missed, 40m ago)" in text
+
+
+def test_the_zone_is_the_calendars_or_the_objectives() -> None:
+    catalog = Catalog(versions((ZONED, None)))
+    ticket = breach_event(calendar="office", definitions_version=1)
+    assert local_zone(catalog, ticket) == "Europe/Amsterdam"
+    assert local_zone(catalog, {**ticket, "calendar": "24x7"}) == "UTC"
+    window = {"target": "availability", "sla": "api-uptime", "definitions_version": 1}
+    assert local_zone(catalog, window) == "America/New_York"
+    assert local_zone(catalog, {**ticket, "definitions_version": 7}) is None
+    assert local_zone(catalog, None) is None
 
 
 def test_a_stop_after_a_breach_says_by_how_much() -> None:

@@ -2,7 +2,8 @@
 
 :func:`view` never fails on a record or event that lacks keys: a derived field that
 cannot be computed is ``None`` (templates test it with ``{% if late_by %}``). Durations
-are written like definitions durations (``1h30m``), instants as ``2026-03-02 17:00 UTC``.
+are written like definitions durations (``1h30m``), instants as ``2026-03-02 17:00 UTC``,
+followed by the local time of the calendar (or objective) when its zone is not UTC.
 
 Fields (besides ``record``, ``event``, ``ack_url`` and ``clock_url``):
 
@@ -29,8 +30,10 @@ Filters for user templates: ``duration`` (seconds), ``when`` (an RFC 3339 instan
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Undefined
 
@@ -109,14 +112,31 @@ def _instant(value: Any) -> int | None:
         return None
 
 
-def when(value: Any) -> str:
-    """An RFC 3339 instant as ``2026-03-02 17:00 UTC``; other text is returned as it is."""
+def when(value: Any, zone: str | None = None) -> str:
+    """An RFC 3339 instant as ``2026-03-02 17:00 UTC``, followed by the local time in
+    ``zone`` (an IANA name) when it is not UTC: ``2026-03-02 17:00 UTC, 18:00
+    Europe/Amsterdam``, with the date when it differs. Other text is returned as it is."""
     instant = _instant(value)
     if instant is None:
         return "" if value is None or isinstance(value, Undefined) else str(value)
     dt = to_datetime(instant)
-    shown = dt.strftime("%Y-%m-%d %H:%M:%S" if dt.second or dt.microsecond else "%Y-%m-%d %H:%M")
-    return f"{shown} UTC"
+    precise = dt.second or dt.microsecond
+    shown = dt.strftime("%Y-%m-%d %H:%M:%S" if precise else "%Y-%m-%d %H:%M")
+    local = _local(dt, zone)
+    if local is None:
+        return f"{shown} UTC"
+    clock = local.strftime("%H:%M:%S" if precise else "%H:%M")
+    day = "" if local.date() == dt.date() else local.strftime("%Y-%m-%d ")
+    return f"{shown} UTC, {day}{clock} {zone}"
+
+
+def _local(dt: datetime, zone: str | None) -> datetime | None:
+    if not zone or zone in ("UTC", "Etc/UTC"):
+        return None
+    try:
+        return dt.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def percent(value: Any) -> str:
@@ -216,8 +236,9 @@ def view(
     *,
     ack_url: str | None,
     clock_url: str | None,
+    zone: str | None = None,
 ) -> dict[str, Any]:
-    """The template context of one notification."""
+    """The template context of one notification; instants also in ``zone``'s local time."""
     ev = event or {}
     what = _happening(ev)
     retraction = record.get("notice") == "retraction"
@@ -254,14 +275,14 @@ def view(
         "kind": ev.get("kind"),
         "underpins": ev.get("underpins"),
         "cycle": record.get("cycle", ev.get("cycle")),
-        "window_start": when(record.get("window_start") or ev.get("window_start")) or None,
-        "window_end": when(ev.get("window_end")) or None,
+        "window_start": when(record.get("window_start") or ev.get("window_start"), zone) or None,
+        "window_end": when(ev.get("window_end"), zone) or None,
         "labels_text": ", ".join(f"{k}={v}" for k, v in labels.items() if v is not None),
         "goal": duration(goal) or None,
         "calendar": ev.get("calendar"),
         "elapsed": duration(elapsed) or None,
         "remaining": duration(ev.get("remaining_seconds")) or None,
-        "deadline": when(ev.get("deadline")) or None,
+        "deadline": when(ev.get("deadline"), zone) or None,
         "threshold_text": _threshold_text(what, ev.get("threshold")),
         "late_by": _positive(late),
         "past_deadline": _past_deadline(what, record, ev),
@@ -277,8 +298,8 @@ def view(
         "step": record.get("step"),
         "repeat": record.get("repeat"),
         "step_text": _step_text(record),
-        "time": when(record.get("time")) or None,
-        "event_time": when(ev.get("time")) or None,
+        "time": when(record.get("time"), zone) or None,
+        "event_time": when(ev.get("time"), zone) or None,
         "stale_by": _stale_by(record, ev),
         "notification_id": record.get("id"),
         "cause": record.get("cause"),
