@@ -39,7 +39,7 @@ from slawatch.store.migrate import ensure_sqlite_directory, upgrade
 from slawatch.store.versions import accept_and_load
 from slawatch.timeutil import format_time
 from slawatch_notifier.api import escalations_router
-from slawatch_notifier.channels import build_channels
+from slawatch_notifier.channels import Channel, build_channels
 from slawatch_notifier.metrics import NotifierMetrics
 from slawatch_notifier.process import assemble
 
@@ -198,14 +198,17 @@ async def run_standalone(
         owner="standalone",
     )
     catalog = Catalog(versions)
-    channels = build_channels(
-        catalog.latest.definitions.channels, os.environ, settings=settings, stream=_Discard()
-    )
+
+    def rebuild() -> dict[str, Channel]:
+        defined = catalog.latest.definitions.channels
+        return build_channels(defined, os.environ, settings=settings, stream=_Discard())
+
+    channels = rebuild()
     sla_topic, acks_topic = settings.topic(Topics.SLA_EVENTS), settings.topic(Topics.ACKS)
     notifying = assemble(settings=settings, catalog=catalog, db=db,
                          source=MemorySource(bus, [sla_topic, acks_topic]), publisher=bus,
                          channels=channels, metrics=notifier_metrics, clock=clock,
-                         owner="standalone", senders=1)  # fmt: skip
+                         owner="standalone", senders=1, rebuild=rebuild)  # fmt: skip
     notifier = notifying.notifier
     dedup = DuplicateFilter(settings.dedup_horizon, settings.dedup_capacity)
 

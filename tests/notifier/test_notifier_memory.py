@@ -28,14 +28,17 @@ from slawatch.store.migrate import upgrade
 from slawatch.store.schema import notification_log, outbox
 from slawatch.store.versions import accept_and_load
 from slawatch.timeutil import SECOND, parse_time
-from slawatch_notifier.channels import build_channels
+from slawatch_notifier.channels import Channel, build_channels
 from slawatch_notifier.metrics import NotifierMetrics
 from slawatch_notifier.process import NotifierProcess, assemble
 from tests.notifier.test_catch_up import DEFINITIONS, sla_records
 from tests.support.receivers import SmtpServer
 
 NOW = parse_time("2026-03-02T10:00:30Z")
-NEWER = DEFINITIONS.replace('notify: ["person:lead"]', 'notify: ["person:manager"]')
+NEWER = (
+    DEFINITIONS.replace('notify: ["person:lead"]', 'notify: ["person:manager"]')
+    + "  ops: {type: console}\n"
+)
 
 
 def with_version(record: Record, number: int, topic: str) -> Message:
@@ -92,9 +95,14 @@ async def live(tmp_path: Path, *documents: str, smtp_port: int = 25) -> Live:
     metrics = NotifierMetrics(registry)
     metrics.declare([DefinitionsVersion(v.number, v.effective_from, v.definitions)
                      for v in catalog.versions])  # fmt: skip
+
+    def rebuild() -> dict[str, Channel]:
+        return build_channels(catalog.latest.definitions.channels, {}, settings=settings)
+
     parts = assemble(settings=settings, catalog=catalog, db=db,
                      source=MemorySource(bus, topics), publisher=bus, channels=channels,
-                     metrics=metrics, clock=lambda: NOW, owner="t", senders=1)  # fmt: skip
+                     metrics=metrics, clock=lambda: NOW, owner="t", senders=1,
+                     rebuild=rebuild)  # fmt: skip
     await parts.notifier.on_assign([(t, 0) for t in topics])
     return Live(db, bus, topics, parts, registry, catalog)
 
@@ -113,6 +121,7 @@ async def test_an_event_of_a_newer_stored_version_is_planned_under_it(tmp_path: 
     labels = {"reason": "unknown_definitions_version"}
     assert line.registry.get_sample_value("slawatch_notifier_events_skipped_total", labels) == 1
     assert worker.next_sla == 2
+    assert set(line.parts.senders[0].channels) == {"email", "ops"}  # version 2's channels
     await line.db.dispose()
 
 

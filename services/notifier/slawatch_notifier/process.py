@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from slawatch.bus.base import Publisher
 from slawatch.bus.source import Source
 from slawatch.clock.catalog import Catalog
+from slawatch.errors import ConfigurationError
+from slawatch.observability.logs import get_logger
 from slawatch.settings import Settings
 from slawatch.store.relay import OutboxRelay
 from slawatch_notifier.channels import Channel
@@ -30,6 +32,8 @@ from slawatch_notifier.store import LOG_SOURCE
 
 __all__ = ["NotifierProcess", "assemble"]
 
+log = get_logger("slawatch.notifier")
+
 
 @dataclass
 class NotifierProcess:
@@ -40,6 +44,26 @@ class NotifierProcess:
     relay: OutboxRelay
     channels: Mapping[str, Channel]
     wake: asyncio.Event
+    rebuild: Callable[[], Mapping[str, Channel]] | None = None
+
+    async def refresh_channels(self) -> None:
+        """Build the channels of the newest definitions (a version loaded while running
+        may add or change one) and hand them to the senders; on a settings problem keep
+        the channels in use and log why."""
+        if self.rebuild is None:
+            return
+        try:
+            fresh = self.rebuild()
+        except ConfigurationError as exc:
+            log.error("the newest definitions' channels cannot be built; keeping the old ones",
+                      error=str(exc))  # fmt: skip
+            return
+        stale, self.channels = self.channels, fresh
+        for sender in self.senders:
+            sender.channels = fresh
+        for channel in stale.values():
+            await channel.close()
+        log.info("channels rebuilt from the newest definitions", channels=sorted(fresh))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Plan and send until ``stop``; then stop the senders, the relay, the channels."""
@@ -71,8 +95,10 @@ def assemble(
     clock: Callable[[], int],
     owner: str,
     senders: int,
+    rebuild: Callable[[], Mapping[str, Channel]] | None = None,
 ) -> NotifierProcess:
-    """The parts of one notifier process, ``senders`` of them delivering."""
+    """The parts of one notifier process, ``senders`` of them delivering; ``rebuild``
+    builds the channels again when a newer definitions version is loaded."""
     relay = OutboxRelay(
         db,
         publisher,
@@ -107,4 +133,6 @@ def assemble(
         )
         for _ in range(senders)
     ]
-    return NotifierProcess(notifier, delivering, relay, channels, wake)
+    parts = NotifierProcess(notifier, delivering, relay, channels, wake, rebuild)
+    notifier.on_versions = parts.refresh_channels
+    return parts

@@ -16,7 +16,7 @@ import asyncio
 import functools
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -36,6 +36,10 @@ __all__ = ["Notifier"]
 
 log = structlog.get_logger("slawatch.notifier")
 _DB_ERRORS = common.DB_ERRORS
+
+
+async def _nothing() -> None:
+    return None
 
 
 class Notifier:
@@ -62,6 +66,8 @@ class Notifier:
         self.partitions: dict[int, NotifierPartition] = {}
         self.broken: set[int] = set()
         self.started = False
+        self.on_versions: Callable[[], Awaitable[None]] = _nothing
+        """Called after newer definitions versions were loaded (the channels follow)."""
 
     async def _load(self, partition: int) -> NotifierPartition:
         async with self.db.begin() as conn:
@@ -196,6 +202,7 @@ class Notifier:
         else:
             if added:
                 log.info("definitions versions loaded", versions=added)
+                await self.on_versions()
             if not self.catalog.has(number):
                 worker.unknown_versions.add(number)
                 log.error(

@@ -27,7 +27,7 @@ from slawatch.serving import (
 from slawatch.settings import Settings, Topics
 from slawatch.store import common
 from slawatch_notifier.api import create_app
-from slawatch_notifier.channels import build_channels
+from slawatch_notifier.channels import Channel, build_channels
 from slawatch_notifier.metrics import NotifierMetrics
 from slawatch_notifier.process import assemble
 
@@ -42,7 +42,11 @@ async def serve(settings: Settings) -> None:
     await check_schema(db)
     versions = await load_definitions_versions(settings, db)
     catalog = Catalog(versions)
-    channels = build_channels(catalog.latest.definitions.channels, os.environ, settings=settings)
+
+    def rebuild() -> dict[str, Channel]:
+        return build_channels(catalog.latest.definitions.channels, os.environ, settings=settings)
+
+    channels = rebuild()
     registry = new_registry("notifier")
     metrics = NotifierMetrics(registry)
     metrics.declare(versions)
@@ -59,7 +63,7 @@ async def serve(settings: Settings) -> None:
     )
     parts = assemble(settings=settings, catalog=catalog, db=db, source=source,
                      publisher=publisher, channels=channels, metrics=metrics, clock=wall_clock,
-                     owner=owner, senders=settings.notify_senders)  # fmt: skip
+                     owner=owner, senders=settings.notify_senders, rebuild=rebuild)  # fmt: skip
     app = create_app(parts.notifier, db, publisher, settings, registry, wall_clock)
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, lifespan="off")
