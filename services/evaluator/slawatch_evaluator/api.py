@@ -5,12 +5,14 @@
 state, elapsed and remaining business time at the moment of the request, and every
 upcoming warning and breach instant. A service's "clocks" are its availability
 objectives (:mod:`slawatch.availability.views`; ids ``SUBJECT/OBJECTIVE/availability/
-WINDOW_START``). A subject whose partition another evaluator
-owns is answered 404 with that said.
+WINDOW_START``). A subject of a partition this evaluator owns is read from memory; any
+other from the store, as its owner last committed it (``"source": "store"``), so any
+evaluator behind a load balancer answers for every subject.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -19,8 +21,12 @@ from prometheus_client import CollectorRegistry
 
 from slawatch.availability import ServiceState
 from slawatch.availability.views import objective_views
+from slawatch.clock.catalog import Catalog
+from slawatch.clock.kinds import kind_of_key
 from slawatch.clock.views import clock_views, parse_clock_id
 from slawatch.observability.http import health_router, use_error_bodies
+from slawatch.store.common import DB_ERRORS
+from slawatch_evaluator import store
 from slawatch_evaluator.runtime import Evaluator
 
 __all__ = ["clocks_router", "create_app"]
@@ -41,36 +47,49 @@ def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
     """``/v1/clocks`` and ``/v1/clocks/{id}``."""
     app = APIRouter()
 
-    def views(subject: str) -> list[dict[str, Any]]:
+    def shown(subject: str, state: Any, now: int) -> list[dict[str, Any]]:
+        if isinstance(state, ServiceState):
+            return objective_views(subject, state, now)
+        return [v.body for v in clock_views(subject, state, now)]
+
+    async def views(subject: str) -> tuple[str, list[dict[str, Any]]]:
+        """Where the subject's clocks were read (``memory`` or ``store``), and the views."""
         for worker in list(evaluator.workers.values()):
             with worker.lock:
                 found = worker.engine.subjects.get(subject)
-                if found is None:
-                    continue
-                if isinstance(found.state, ServiceState):
-                    return objective_views(subject, found.state, clock())
-                return [v.body for v in clock_views(subject, found.state, clock())]
-        raise HTTPException(
-            404,
-            f"{subject} is not known to this evaluator (it may belong to a partition"
-            f" another evaluator owns: this one owns {sorted(p for _, p in evaluator.workers)})",
-        )
+                if found is not None:
+                    return "memory", shown(subject, found.state, clock())
+        try:
+            async with evaluator.db.connect() as conn:
+                record = await store.load_state(conn, subject)
+        except DB_ERRORS as exc:
+            raise HTTPException(503, f"the store cannot be read: {exc}") from None
+        if record is None:
+            raise HTTPException(404, f"{subject} is not known")
+        kind = kind_of_key(subject)
+        state = kind.from_record(record["state"], catalog())
+        return "store", shown(subject, state, clock())
+
+    @functools.cache
+    def catalog() -> Catalog:
+        return Catalog(evaluator.versions)
 
     @app.get("/v1/clocks")
-    def list_clocks(
+    async def list_clocks(
         subject: str = Query(..., min_length=1, description="ticket:ID or service:NAME"),
     ) -> dict[str, Any]:
-        return {"subject": subject, "clocks": views(subject)}
+        source, clocks = await views(subject)
+        return {"subject": subject, "source": source, "clocks": clocks}
 
     @app.get("/v1/clocks/{clock_id:path}")
-    def get_clock(clock_id: str) -> dict[str, Any]:
+    async def get_clock(clock_id: str) -> dict[str, Any]:
         parsed = parse_clock_id(clock_id)
         if parsed is None:
             raise HTTPException(
                 400,
                 "a clock id is SUBJECT/SLA/TARGET/CYCLE or SUBJECT/OBJECTIVE/availability/WINDOW",
             )
-        for body in views(parsed[0]):
+        for body in (await views(parsed[0]))[1]:
             if body["id"] == clock_id:
                 return body
         raise HTTPException(404, f"no open clock {clock_id}")

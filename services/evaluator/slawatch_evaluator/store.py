@@ -68,6 +68,14 @@ _HISTORY = "SELECT key, seq, line FROM subject_history WHERE topic = $1 AND part
 _HISTORY_COLUMNS = ("topic", "partition", "key", "seq", "line")
 
 
+async def load_state(conn: AsyncConnection, key: str) -> dict[str, Any] | None:
+    """One subject's stored record (as :meth:`Engine.export_change` made it), or ``None``."""
+    found = (
+        await conn.execute(sa.select(subject_states.c.state).where(subject_states.c.key == key))
+    ).first()
+    return None if found is None else dict(orjson.loads(bytes(found.state)))
+
+
 async def load_subjects(conn: AsyncConnection, topic: str, partition: int) -> list[Stored]:
     """Every subject of a partition: its stored record (orjson bytes) and history lines.
 
