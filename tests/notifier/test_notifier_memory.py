@@ -8,10 +8,12 @@ escalation is acknowledged is withdrawn.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -28,9 +30,11 @@ from slawatch.store.migrate import upgrade
 from slawatch.store.schema import notification_log, outbox
 from slawatch.store.versions import accept_and_load
 from slawatch.timeutil import SECOND, parse_time
+from slawatch_notifier.api import create_app
 from slawatch_notifier.channels import Channel, build_channels
 from slawatch_notifier.metrics import NotifierMetrics
 from slawatch_notifier.process import NotifierProcess, assemble
+from slawatch_notifier.runtime import Notifier
 from tests.notifier.test_catch_up import DEFINITIONS, sla_records
 from tests.support.receivers import SmtpServer
 
@@ -165,3 +169,24 @@ async def test_a_step_still_being_retried_when_acknowledged_is_withdrawn(tmp_pat
         await line.parts.notifier._gauges(NOW + 20 * SECOND)
         assert value("slawatch_escalations_running", chain) == 0
         await line.db.dispose()
+
+
+async def test_any_notifier_lists_the_escalations_of_every_partition(tmp_path: Path) -> None:
+    line = await live(tmp_path, DEFINITIONS)
+    breach = sla_records()["sla.breached"]
+    await line.bus.publish([with_version(breach, 1, line.topics[0])])
+    await line.step()
+    owner = line.parts.notifier
+    settings = owner.settings
+    other = Notifier(settings=settings, catalog=line.catalog, db=line.db,
+                     source=MemorySource(line.bus, line.topics), relay=line.parts.relay,
+                     metrics=NotifierMetrics(CollectorRegistry()), clock=lambda: NOW,
+                     owner="u", sent=asyncio.Event())  # fmt: skip
+    for notifier in (owner, other):
+        app = create_app(notifier, line.db, line.bus, settings, CollectorRegistry(), lambda: NOW)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            (found,) = (await client.get("/v1/escalations")).json()["escalations"]
+        assert found["id"] == "ticket:T-1/gold/response/1"
+        assert [n["recipient"] for n in found["notifications"]] == ["lead@example.com"]
+    await line.db.dispose()

@@ -1,8 +1,9 @@
 """The notifier's HTTP API: running escalations, and acknowledging them.
 
-- ``GET /v1/escalations``: the running chains of the partitions this notifier owns,
-  each with the steps already sent, the steps still due (with their times) and every
-  notification logged for it (status per recipient).
+- ``GET /v1/escalations``: the running chains of every partition (those this notifier
+  owns from memory, the others as their owners last committed them), each with the
+  steps already sent, the steps still due (with their times) and every notification
+  logged for it (status per recipient).
 - ``POST /v1/escalations/{id}/ack`` with ``{"by": "...", "note": "..."}``: writes an
   ``escalation.acknowledged`` event to the ``acks`` topic; the owner of the
   escalation's partition applies it (rule 28a). Answers 202.
@@ -30,6 +31,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slawatch.bus.base import Message, Publisher, PublishError
+from slawatch.escalation import Planner
 from slawatch.observability.http import health_router, use_error_bodies
 from slawatch.settings import Settings, Topics
 from slawatch.timeutil import format_time, parse_time
@@ -102,9 +104,19 @@ def escalations_router(
     @router.get("/v1/escalations")
     async def running() -> dict[str, Any]:
         views = []
-        for worker in list(notifier.partitions.values()):
+        owned = dict(notifier.partitions)
+        for worker in owned.values():
             with worker.lock:
                 views += [v.to_dict() for v in worker.planner.running()]
+        async with db.connect() as conn:
+            stored = await store.load_states(conn, notifier.sla_topic)
+        for partition, record in sorted(stored.items()):
+            if partition not in owned:
+                try:
+                    planner = Planner.from_record(record["planner"], notifier.catalog)
+                except KeyError:  # a definitions version this process has not loaded yet
+                    continue
+                views += [v.to_dict() for v in planner.running()]
         for view in views:
             view["id"] = escalation_id(view)
         async with db.connect() as conn:

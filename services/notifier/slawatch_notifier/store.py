@@ -115,6 +115,16 @@ async def load_state(conn: AsyncConnection, topic: str, partition: int) -> dict[
     return None if row is None else dict(row.record)
 
 
+async def load_states(conn: AsyncConnection, topic: str) -> dict[int, dict[str, Any]]:
+    """Every partition's planner record, by partition."""
+    rows = await conn.execute(
+        sa.select(escalation_state.c.partition, escalation_state.c.record).where(
+            escalation_state.c.topic == topic
+        )
+    )
+    return {row.partition: dict(row.record) for row in rows}
+
+
 async def commit(
     conn: AsyncConnection,
     claims: Sequence[tuple[Claim, int]],
