@@ -284,10 +284,10 @@ channels:
         load_definitions(text)
     problems = [(p.path, p.message) for p in raised.value.problems]
     assert problems[:2] == [
-        ("people.lead", "duplicate key 'lead' at line 8 (first at line 7; the first is used)"),
+        ("people.lead", "duplicate key 'lead' at line 8 (first at line 7): a key may appear once"),
         (
             "teams.ops.email",
-            "duplicate key 'email' at line 10 (first at line 10; the first is used)",
+            "duplicate key 'email' at line 10 (first at line 10): a key may appear once",
         ),
     ]
     assert any(path == "slas[0].escalation" for path, _ in problems[2:])

@@ -126,8 +126,8 @@ def _find_duplicates(node: Node | None, path: str, found: list[Problem]) -> None
                 found.append(
                     Problem(
                         at(path, key.value),
-                        f"duplicate key {key.value!r} at line {line} (first at line {seen}; "
-                        "the first is used)",
+                        f"duplicate key {key.value!r} at line {line} (first at line {seen}):"
+                        " a key may appear once",
                     )
                 )
             _find_duplicates(value, at(path, key.value), found)
