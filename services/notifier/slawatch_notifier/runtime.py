@@ -251,9 +251,10 @@ class Notifier:
             await self.source.stop()
 
     async def _gauges(self, now: int) -> None:
-        running = Counter(
-            v.escalation for w in self.partitions.values() for v in w.planner.running()
-        )
+        running: Counter[str] = Counter()
+        for worker in list(self.partitions.values()):
+            with worker.lock:
+                running += worker.planner.running_chains()
         self.metrics.show_running(running)
         try:
             async with self.db.connect() as conn:

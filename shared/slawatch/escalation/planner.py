@@ -14,6 +14,7 @@ restart without changing them.
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -229,6 +230,10 @@ class Planner:
             ),
         )
         return [inst.view() for inst in ordered]
+
+    def running_chains(self) -> Counter[str]:
+        """How many instances of each chain run (for gauges; no views are built)."""
+        return Counter(inst.chain.id for inst in self._running.values())
 
     def running_subjects(self) -> set[str]:
         """The subjects with a running instance."""
