@@ -166,3 +166,19 @@ def test_past_the_cap_the_causes_of_running_escalations_are_kept_first(
     n.events = {"idle-1": {"subject": "ticket:OLD"}, **n.events, "idle-2": {"subject": "x"}}
     n._evict_causes()
     assert list(n.events) == [running, "idle-2"]
+
+
+def test_a_retraction_notice_carries_the_retraction_not_the_event_it_repeats() -> None:
+    records = sla_records()
+    breach = orjson.loads(records["sla.breached"].value)
+    retraction = {key: breach[key] for key in ("sla", "target", "kind", "subject", "cycle",
+                                               "definitions_version")}  # fmt: skip
+    retraction.update(id="x-1", type="sla.retracted", time="2026-03-02T10:05:00Z",
+                      retracts=breach["id"], reason="late_event")  # fmt: skip
+    stamp = parse_time("2026-03-02T10:05:00Z") // 1000
+    withdrawn = Record("sla-events", 0, 5, b"ticket:T-1", orjson.dumps(retraction), stamp)
+    n = notifier()
+    n.process([records["sla.breached"]], [], parse_time("2026-03-02T10:00:30Z"))
+    (notice,) = n.process([withdrawn], [], parse_time("2026-03-02T10:05:30Z")).intents
+    assert (notice.notice, notice.record["cause"]) == ("retraction", breach["id"])
+    assert notice.event is not None and notice.event["type"] == "sla.retracted"

@@ -189,6 +189,9 @@ class NotifierPartition:
     ) -> NotifierBatch:
         batch = NotifierBatch(next_sla=self.next_sla, next_acks=self.next_acks)
         decided: list[Notification] = []
+        # retraction notices by id -> the sla.retracted that made them: their message says
+        # what was withdrawn and why, not the still-valid event whose cause they repeat
+        withdrawn: dict[str, dict[str, Any]] = {}
         merged = sorted(
             [(self._at(r, now), 0, i, r) for i, r in enumerate(sla)]
             + [(self._at(r, now), 1, i, r) for i, r in enumerate(acks)]
@@ -214,7 +217,10 @@ class NotifierPartition:
                 decided += self.planner.due(at)
                 self.fired_to = at
                 batch.next_sla = record.offset + 1
-                decided += self._sla_event(out, latest, at)
+                fired = self._sla_event(out, latest, at)
+                if out.type is OutputType.RETRACTED:
+                    withdrawn.update((n.id, out.body) for n in fired)
+                decided += fired
             else:
                 decided += self.planner.due(at)
                 self.fired_to = at
@@ -239,7 +245,7 @@ class NotifierPartition:
                 due_at=notification.time,
                 status="pending" if body["status"] == "pending" else body["status"],
                 record=body,
-                event=self.events.get(str(body["cause"])),
+                event=withdrawn.get(notification.id) or self.events.get(str(body["cause"])),
                 error=body.get("error"),
             )
             batch.intents.append(intent)
