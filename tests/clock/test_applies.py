@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.replaying import created, run, ticket
+from tests.support.replaying import created, run, ticket, versions
 
 TWO_SLAS = """
 slas:
@@ -167,3 +167,23 @@ def test_retroactive_applies_only_the_first_time() -> None:
     )
     assert [o["cycle"] for o in r.of("sla.clock.started", target="resolution")] == [1]
     assert len(r.of("sla.clock.cancelled", target="resolution")) == 1
+
+
+def test_a_first_application_under_a_version_without_retroactive_counts_as_the_first() -> None:
+    """Rule 9's "only the first time the SLA applies": a version that makes the target
+    retroactive later does not recompute it (nor reuse cycle 1, rule 10)."""
+    plain = RETRO.replace("        retroactive: true\n", "")
+    r = run(
+        versions((plain, None), (RETRO, "2026-03-02T10:00:00Z")),
+        [
+            created("e1", "2026-03-02T09:00:00Z", customer_tier="gold"),
+            ticket("e2", "2026-03-02T09:30:00Z", customer_tier="silver"),
+            ticket("e3", "2026-03-02T10:30:00Z", customer_tier="gold"),
+        ],
+        until="2026-03-02T20:00:00Z",
+    )
+    resolution = r.of(target="resolution")
+    assert [(o["type"], o["cycle"]) for o in resolution] == [
+        ("sla.clock.started", 1),
+        ("sla.clock.cancelled", 1),
+    ]

@@ -362,6 +362,8 @@ def _step(
             state.counters[order] = number
             cycle = Cycle(version, sla, target, order, number, t, pick_goal(target, state))
             state.open[order] = cycle
+            if sla.id not in state.applied:
+                state.applied += (sla.id,)  # rule 9: never computed retroactively after this
             _emit(outs, state, subject, _STARTED, cycle, t, 0)
             started = True
     if cycle is None:
