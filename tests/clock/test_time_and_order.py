@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from tests.support.replaying import created, run, ticket
 
+from slawatch.timeutil import parse_time
+
 FIRST_RESPONSE = """
 slas:
   - id: gold
@@ -140,6 +142,37 @@ def test_timer_fires_once_processing_time_passes_due_plus_lateness() -> None:
         i for i, (c, _) in enumerate(r.steps) if c.event is not None and c.event.id == "e2"
     )
     assert started_t2 < step_of_breach < started_t3
+
+
+def test_an_event_of_the_subject_within_lateness_does_not_fire_its_timer_early() -> None:
+    """The update at 10:02 carries T-1 past its 10:00 deadline, but with 5m lateness the
+    breach goes out once processing time passes 10:05 (here at 10:20), not at 10:02."""
+    r = run(
+        FIRST_RESPONSE,
+        [
+            created("e1", "2026-03-02T09:00:00Z"),
+            ticket("u1", "2026-03-02T10:02:00Z", region="us"),
+            created("e9", "2026-03-02T10:20:00Z", "T-9"),
+        ],
+        lateness="5m",
+    )
+    ((cause, outs),) = [(c, o) for c, o in r.steps if any(x["type"] == "sla.breached" for x in o)]
+    assert cause.event is None and cause.now == parse_time("2026-03-02T10:20:00Z")
+    assert [(o["type"], o["time"]) for o in outs] == [("sla.breached", "2026-03-02T10:00:00Z")]
+
+
+def test_a_stop_within_lateness_after_the_deadline_comes_after_the_breach() -> None:
+    r = run(
+        FIRST_RESPONSE,
+        [created("e1", "2026-03-02T09:00:00Z"), reply("e2", "2026-03-02T10:03:00Z")],
+        lateness="5m",
+        until="2026-03-02T12:00:00Z",
+    )
+    ((_, outs),) = [(c, o) for c, o in r.steps if c.event is not None and c.event.id == "e2"]
+    assert [(o["type"], o.get("outcome")) for o in outs] == [
+        ("sla.breached", None),
+        ("sla.clock.stopped", "breached"),
+    ]
 
 
 def test_received_at_drives_processing_time() -> None:

@@ -36,7 +36,7 @@ from slawatch.definitions.model import DefinitionsVersion
 from slawatch.events import encode_event
 from slawatch.events.model import Acknowledgement, InputEvent
 from slawatch.outputs import Output, OutputType, output_id
-from slawatch.timeutil import DAY, format_time
+from slawatch.timeutil import DAY, format_time, parse_time
 
 __all__ = ["Applied", "Engine", "StoredChange", "Verdict"]
 
@@ -183,6 +183,7 @@ class Subject:
         "base_time",
         "closes",
         "due",
+        "held",
         "history",
         "idle_since",
         "key",
@@ -208,6 +209,7 @@ class Subject:
         self.base_time: int | None = None
         self.closes: list[tuple[int, int]] = []
         self.stored: int | None = 0
+        self.held: list[Output] = []
 
     @property
     def state(self) -> Any:
@@ -399,17 +401,24 @@ class Engine:
             history = subject.past_events if kind is TICKETS and lines is not None else None
             time = event.time
             if subject.due is not None and subject.due < time:
-                outputs = kind.fire_before(state, key, time)
-                self._mark_timers(subject, outputs, now)
-                outputs += kind.apply(state, key, event, self.catalog, history)
+                outputs = self._hold(subject, kind.fire_before(state, key, time), now)
+                made = kind.apply(state, key, event, self.catalog, history)
+                if made and subject.held:
+                    outputs += self._release(subject, None, now)
+                outputs += made
             else:
                 outputs = kind.apply(state, key, event, self.catalog, history)
+                if outputs and subject.held:
+                    outputs[:0] = self._release(subject, None, now)
             subject.last_time = time
             if lines is not None:
                 lines.append(_line(event, raw))
             due = kind.next_due(state)
-            if due is not None and due < now - self.lateness:
-                late = kind.fire_before(state, key, now - self.lateness)
+            limit = now - self.lateness
+            if subject.held and subject.held[0].time < limit:
+                outputs += self._release(subject, limit, now)
+            if due is not None and due < limit:
+                late = kind.fire_before(state, key, limit)
                 self._mark_timers(subject, late, now)
                 outputs += late
                 due = kind.next_due(state)
@@ -433,6 +442,30 @@ class Engine:
         for out in timer_outputs:
             if out.type is _WINDOW_CLOSED:
                 subject.closes.append((out.time, now))
+
+    def _hold(self, subject: Subject, timers: list[Output], now: int) -> list[Output]:
+        """Of the timer outputs an event made its subject reach, those due by processing
+        time (``time + lateness < now``, rule 4); the rest wait in ``held`` until then."""
+        if self.lateness and timers:
+            limit = now - self.lateness
+            held = [o for o in timers if o.time >= limit]
+            if held:
+                timers = [o for o in timers if o.time < limit]
+                subject.held += held
+        self._mark_timers(subject, timers, now)
+        return timers
+
+    def _release(self, subject: Subject, limit: int | None, now: int) -> list[Output]:
+        """The held outputs due before ``limit`` (all with ``None``: the subject's next
+        output is about to go out, and they come before it), taken out of ``held``."""
+        held = subject.held
+        if limit is None:
+            ready, subject.held = held, []
+        else:
+            ready = [o for o in held if o.time < limit]
+            subject.held = [o for o in held if o.time >= limit]
+        self._mark_timers(subject, ready, now)
+        return ready
 
     def _compact(self, subject: Subject, boundary: int) -> None:
         """Drop a service's history before a closed window's end, keeping the state there."""
@@ -469,6 +502,10 @@ class Engine:
             subject.idle_since = now
         if due is False:
             due = subject.kind.next_due(subject.state)
+        if subject.held:
+            first = subject.held[0].time
+            if due is None or first < due:
+                due = first
         if due != subject.due:
             subject.due = due
             if due is not None:
@@ -521,8 +558,12 @@ class Engine:
         state, after, mark = self._fold(subject, new, now)
         before_ids = {o.id for o in before}
         after_ids = {o.id for o in after}
-        outputs = [_retraction(o, now) for o in before if o.id not in after_ids]
+        held_ids = {o.id for o in subject.held}
+        outputs = [
+            _retraction(o, now) for o in before if o.id not in after_ids and o.id not in held_ids
+        ]
         outputs += [o for o in after if o.id not in before_ids]
+        subject.held = [o for o in subject.held if o.id in after_ids]
         subject.state = state
         subject.history = [encode_event(e).decode() for e in new]
         subject.stored = None
@@ -558,6 +599,8 @@ class Engine:
             subject = self.subjects[key]
             if subject.due != due:
                 continue
+            if subject.held:
+                outputs += self._release(subject, limit, now)
             made = subject.kind.fire_before(subject.state, key, limit)
             self._mark_timers(subject, made, now)
             outputs += made
@@ -581,6 +624,7 @@ class Engine:
             "base_time": subject.base_time,
             "closes": list(map(list, subject.closes)),
             "kept": subject.history is not None,
+            **({"held": [[o.body, o.backfill] for o in subject.held]} if subject.held else {}),
         }
 
     def export_subject(self, key: str) -> dict[str, Any]:
@@ -649,10 +693,20 @@ class Engine:
         subject.base = record.get("base")
         subject.base_time = record.get("base_time")
         subject.closes = [(c[0], c[1]) for c in record.get("closes") or ()]
+        subject.held = [self._held_output(b, bool(f)) for b, f in record.get("held") or ()]
+        if subject.held and (due is None or subject.held[0].time < due):
+            due = subject.held[0].time
         self.subjects[subject.key] = subject
         subject.due = due
         if due is not None:
             heapq.heappush(self._heap, (due, subject.key))
+
+    def _held_output(self, body: dict[str, Any], backfill: bool) -> Output:
+        """A held output back from its record (the ticket at its time is not kept)."""
+        order = self.catalog.order.get((body["sla"], body["target"]), 0)
+        kind = OutputType(body["type"])
+        return Output(kind, parse_time(body["time"]), body["subject"], order,
+                      int(body.get("cycle") or 0), body, backfill)  # fmt: skip
 
     def snapshot(self) -> bytes:
         """The whole engine state as bytes; :meth:`restore` takes them back."""
