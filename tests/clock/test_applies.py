@@ -187,3 +187,20 @@ def test_a_first_application_under_a_version_without_retroactive_counts_as_the_f
         ("sla.clock.started", 1),
         ("sla.clock.cancelled", 1),
     ]
+
+
+def test_the_retraction_of_an_ola_output_says_what_it_underpins() -> None:
+    r = run(
+        TWO_SLAS,
+        [
+            created("e1", "2026-03-02T09:00:00Z", customer_tier="gold"),
+            ticket("e2", "2026-03-02T09:10:00Z", assignee_group="l2"),
+            ticket("x", "2026-03-02T10:30:00Z", "T-9", status="open"),
+            ticket("e3", "2026-03-02T09:40:00Z", assignee="ann"),
+        ],
+        until="2026-03-02T14:00:00Z",
+    )
+    (retraction,) = r.of("sla.retracted", sla="l2-ola")
+    assert list(retraction)[:7] == ["id", "type", "time", "sla", "target", "kind", "underpins"]
+    assert (retraction["kind"], retraction["underpins"]) == ("ola", "gold")
+    assert "underpins" not in r.of("sla.clock.started", sla="gold")[0]

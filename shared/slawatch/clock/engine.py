@@ -291,8 +291,10 @@ def _retraction(out: Output, now: int) -> Output:
         "sla": body["sla"],
         "target": body["target"],
         "kind": body["kind"],
-        "subject": body["subject"],
     }
+    if "underpins" in body:
+        retracted["underpins"] = body["underpins"]  # every output has it (events.md)
+    retracted["subject"] = body["subject"]
     if "cycle" in body:
         retracted["cycle"] = body["cycle"]
     else:
