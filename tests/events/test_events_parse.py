@@ -720,6 +720,13 @@ def test_acknowledgement_large_cycle() -> None:
     assert event.cycle == 2**62
 
 
+@pytest.mark.parametrize("subject", ["ticket::", "ticket:jira:ABC-1", "ticket:a:", "service:x"])
+def test_an_acknowledged_subject_is_any_non_empty_id_after_its_prefix(subject: str) -> None:
+    """Adapters prefix ticket ids (``events.md``), so an id may hold or end in a colon."""
+    event = parsed(doc("escalation.acknowledged", subject=subject))
+    assert isinstance(event, Acknowledgement) and event.subject == subject
+
+
 # Ticket fields and attributes
 
 

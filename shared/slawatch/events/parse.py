@@ -351,7 +351,7 @@ def _acknowledgement(
     backfill: bool,
 ) -> Acknowledgement:
     subject = _required(obj, "subject", "subject", str)
-    if not subject.startswith(_SUBJECT_PREFIXES) or subject.endswith(":"):
+    if not any(subject.startswith(p) and len(subject) > len(p) for p in _SUBJECT_PREFIXES):
         _bad_value("subject", f"expected 'ticket:ID' or 'service:ID', got {_show_str(subject)}")
     by = _required(obj, "by", "by", str)
     cycle = _optional(obj, "cycle", "cycle", int)
