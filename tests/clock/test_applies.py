@@ -204,3 +204,39 @@ def test_the_retraction_of_an_ola_output_says_what_it_underpins() -> None:
     assert list(retraction)[:7] == ["id", "type", "time", "sla", "target", "kind", "underpins"]
     assert (retraction["kind"], retraction["underpins"]) == ("ola", "gold")
     assert "underpins" not in r.of("sla.clock.started", sla="gold")[0]
+
+
+def test_a_target_without_stop_triggers_runs_until_cancelled_and_one_without_start_never_runs() -> (
+    None
+):
+    defs = """
+slas:
+  - id: gold
+    kind: customer
+    targets:
+      - id: open_ended
+        start: [{event: created}]
+        stop: []
+        goals: [{target: 1h, calendar: "24x7"}]
+      - id: never
+        start: []
+        stop: [{event: status_entered, status: resolved}]
+        goals: [{target: 1h, calendar: "24x7"}]
+  - id: empty
+    kind: customer
+    targets: []
+"""
+    r = run(
+        defs,
+        [
+            created("e1", "2026-03-02T09:00:00Z"),
+            ticket("e2", "2026-03-02T09:30:00Z", status="resolved"),
+            ticket("e3", "2026-03-02T11:00:00Z", kind="ticket.deleted"),
+        ],
+        until="2026-03-02T12:00:00Z",
+    )
+    assert [(o["type"], o["target"]) for o in r.of()] == [
+        ("sla.clock.started", "open_ended"),
+        ("sla.breached", "open_ended"),
+        ("sla.clock.cancelled", "open_ended"),
+    ]

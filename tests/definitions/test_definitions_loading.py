@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from datetime import date
 from fractions import Fraction
@@ -473,6 +474,20 @@ def test_a_non_string_value_for_a_ticket_field_is_a_warning() -> None:
     assert report.ok
     assert [w.path for w in report.warnings] == ["slas[0].applies_to.priority[0]"]
     assert "compared as loaded" in report.warnings[0].message
+
+
+def test_empty_trigger_and_target_lists_are_accepted_with_a_warning() -> None:
+    """The contract's list of reasons to reject a document does not name them."""
+    for key, message in (("stop", "stops only when it is cancelled"),
+                         ("start", "never starts")):  # fmt: skip
+        text = re.sub(rf"{key}: \[[^\n]*\]", f"{key}: []", MINIMAL, count=1)
+        report = check_definitions(text)
+        assert report.ok, report.errors
+        assert any(message in w.message for w in report.warnings), report.warnings
+    text = re.sub(r"targets:\n(?:      .*\n)+", "targets: []\n", MINIMAL, count=1)
+    report = check_definitions(text)
+    assert report.ok, (report.errors, text)
+    assert any("measures nothing" in w.message for w in report.warnings)
 
 
 def test_other_warnings_of_check() -> None:

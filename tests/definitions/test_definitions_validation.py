@@ -524,10 +524,10 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "unknown ticket field",
     ),
     (
-        "empty stop list",
-        {"slas[0].targets[0].stop": []},
+        "stop not a list",
+        {"slas[0].targets[0].stop": "resolved"},
         "slas[0].targets[0].stop",
-        "non-empty list",
+        "must be a list of triggers",
     ),
     # availability objective
     (

@@ -134,10 +134,15 @@ def _condition_item(report: Report, path: str, key: str, value: object) -> Condi
 
 
 def triggers(report: Report, path: str, value: object, what: str) -> tuple[Trigger, ...] | None:
-    """A non-empty list of triggers (``start`` or ``stop``)."""
-    if not isinstance(value, list) or not value:
-        report.error(path, f"{what} must be a non-empty list of triggers, not {describe(value)}")
+    """A list of triggers (``start`` or ``stop``); an empty one is accepted with a warning
+    (the contract does not list it among the reasons to reject a document)."""
+    if not isinstance(value, list):
+        report.error(path, f"{what} must be a list of triggers, not {describe(value)}")
         return None
+    if not value:
+        effect = "never starts" if what == "start" else "stops only when it is cancelled"
+        report.warn(path, f"no {what} triggers: this target's clock {effect}")
+        return ()
     parsed = [trigger(report, at(path, index), item) for index, item in enumerate(value)]
     if any(item is None for item in parsed):
         return None

@@ -71,9 +71,12 @@ def sla(ctx: Context, path: str, value: object) -> Sla | None:
 
 
 def _targets(ctx: Context, path: str, value: object) -> tuple[Target, ...] | None:
-    if not isinstance(value, list) or not value:
-        ctx.error(path, f"targets must be a non-empty list, not {describe(value)}")
+    if not isinstance(value, list):
+        ctx.error(path, f"targets must be a list, not {describe(value)}")
         return None
+    if not value:
+        ctx.warn(path, "no targets: this SLA measures nothing")
+        return ()
     seen: dict[str, str] = {}
     result: list[Target] = []
     for index, item in enumerate(value):
