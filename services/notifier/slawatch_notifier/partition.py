@@ -28,7 +28,7 @@ from slawatch.events import parse_event
 from slawatch.events.model import Acknowledgement
 from slawatch.outputs import Output, OutputType
 from slawatch.store.common import Claim, OutboxEntry
-from slawatch.timeutil import SECOND, parse_time
+from slawatch.timeutil import SECOND
 from slawatch_notifier.store import Intent
 
 log = structlog.get_logger("slawatch.notifier")
@@ -57,33 +57,12 @@ def escalation_id(body: dict[str, Any]) -> str:
     return f"{body['subject']}/{body['sla']}/{body['target']}/{scope}"
 
 
-def output_of(
-    body: dict[str, Any],
-    catalog: Catalog,
-    *,
-    backfill: bool = False,
-    ticket: Ticket | None = None,
-) -> Output:
-    """An SLA event as the planner takes it, from its JSON body (and the ticket at its time)."""
-    order = catalog.order.get((body["sla"], body["target"]), 0)
-    return Output(
-        OutputType(body["type"]),
-        parse_time(body["time"]),
-        body["subject"],
-        order,
-        int(body.get("cycle") or 0),
-        body,
-        backfill,
-        ticket,
-    )
-
-
 def record_output(record: Record, catalog: Catalog) -> tuple[Output, Ticket | None]:
     """An ``sla-events`` record as the planner takes it, and the latest ticket it carries."""
     headers = dict(record.headers)
     now, at_event = tickets_of(headers)
     body = orjson.loads(record.value)
-    return output_of(body, catalog, backfill=BACKFILL_HEADER in headers, ticket=at_event), now
+    return catalog.output(body, backfill=BACKFILL_HEADER in headers, ticket=at_event), now
 
 
 @dataclass(slots=True)

@@ -23,8 +23,8 @@ from slawatch.definitions.model import (
     Trigger,
     TriggerKind,
 )
-from slawatch.outputs import OutputType
-from slawatch.timeutil import ceil_micros, format_seconds
+from slawatch.outputs import Output, OutputType
+from slawatch.timeutil import ceil_micros, format_seconds, parse_time
 
 __all__ = ["Catalog", "OutputHead", "Threshold", "VersionView", "Watch"]
 
@@ -196,6 +196,25 @@ class Catalog:
     def has(self, number: int) -> bool:
         """Whether the catalog holds version ``number``."""
         return number in self._by_number
+
+    def output(
+        self,
+        body: dict[str, Any],
+        *,
+        backfill: bool = False,
+        ticket: tuple[dict[str, Any], dict[str, Any]] | None = None,
+    ) -> Output:
+        """An output back from its JSON body (and the ticket at its time, if known)."""
+        return Output(
+            OutputType(body["type"]),
+            parse_time(body["time"]),
+            body["subject"],
+            self.order.get((body["sla"], body["target"]), 0),
+            int(body.get("cycle") or 0),
+            body,
+            backfill,
+            ticket,
+        )
 
     def _build(self, versions: Sequence[DefinitionsVersion]) -> None:
         ordered = sorted(

@@ -36,7 +36,7 @@ from slawatch.definitions.model import DefinitionsVersion
 from slawatch.events import encode_event
 from slawatch.events.model import Acknowledgement, InputEvent
 from slawatch.outputs import Output, OutputType, output_id
-from slawatch.timeutil import DAY, format_time, parse_time
+from slawatch.timeutil import DAY, format_time
 
 __all__ = ["Applied", "Engine", "StoredChange", "Verdict"]
 
@@ -695,20 +695,14 @@ class Engine:
         subject.base = record.get("base")
         subject.base_time = record.get("base_time")
         subject.closes = [(c[0], c[1]) for c in record.get("closes") or ()]
-        subject.held = [self._held_output(b, bool(f)) for b, f in record.get("held") or ()]
+        held = record.get("held") or ()
+        subject.held = [self.catalog.output(body, backfill=bool(f)) for body, f in held]
         if subject.held and (due is None or subject.held[0].time < due):
             due = subject.held[0].time
         self.subjects[subject.key] = subject
         subject.due = due
         if due is not None:
             heapq.heappush(self._heap, (due, subject.key))
-
-    def _held_output(self, body: dict[str, Any], backfill: bool) -> Output:
-        """A held output back from its record (the ticket at its time is not kept)."""
-        order = self.catalog.order.get((body["sla"], body["target"]), 0)
-        kind = OutputType(body["type"])
-        return Output(kind, parse_time(body["time"]), body["subject"], order,
-                      int(body.get("cycle") or 0), body, backfill)  # fmt: skip
 
     def snapshot(self) -> bytes:
         """The whole engine state as bytes; :meth:`restore` takes them back."""
