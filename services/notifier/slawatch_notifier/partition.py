@@ -24,11 +24,12 @@ from slawatch.bus.base import Record
 from slawatch.bus.headers import BACKFILL_HEADER, Ticket, tickets_of
 from slawatch.clock.catalog import Catalog
 from slawatch.escalation import Notification, Planner
+from slawatch.escalation.chains import StopReason
 from slawatch.events import parse_event
 from slawatch.events.model import Acknowledgement
 from slawatch.outputs import Output, OutputType
 from slawatch.store.common import Claim, OutboxEntry
-from slawatch.timeutil import SECOND
+from slawatch.timeutil import DAY, SECOND
 from slawatch_notifier.store import Intent
 
 log = structlog.get_logger("slawatch.notifier")
@@ -41,8 +42,6 @@ __all__ = [
 
 FORGET_EVERY = 3600 * SECOND
 """How often a partition drops the escalations it will never hear of again."""
-
-DAY = 24 * 3600 * SECOND
 
 CATCH_UP = 5 * SECOND
 """Records older than this, with more to read, mean the notifier is catching up."""
@@ -74,7 +73,8 @@ class NotifierBatch:
     acks: list[dict[str, Any]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     ack_latencies: list[tuple[str, float]] = field(default_factory=list)
-    """``(chain, seconds from start to acknowledgement)`` of each escalation acked."""
+    """``(chain, seconds from start to acknowledgement)`` of each escalation acked
+    (from the planner's stops)."""
     next_sla: int = 0
     next_acks: int = 0
     missing_version: int | None = None
@@ -237,11 +237,13 @@ class NotifierPartition:
                         notification.to_json().decode(),
                     )
                 )
-        for scope, stop in self.planner.take_stops():
+        for scope, chain, started, stop in self.planner.take_stops():
             ident = escalation_id({"subject": scope.subject, "sla": scope.sla,
                                    "target": scope.target, "cycle": scope.cycle,
                                    "window_start": scope.window_start})  # fmt: skip
             batch.stopped.append((ident, stop.at, stop.reason))
+            if stop.reason == StopReason.ACKNOWLEDGED:
+                batch.ack_latencies.append((chain, (stop.at - started) / 1e6))
         self._forget(now)
         self.next_sla, self.next_acks = batch.next_sla, batch.next_acks
         batch.state = {
@@ -296,16 +298,7 @@ class NotifierPartition:
             log.warning("an acks record is not an acknowledgement; skipped", offset=record.offset)
             batch.malformed += 1
             return
-        before = {
-            escalation_id(v.to_dict()): (v.escalation, v.started) for v in self.planner.running()
-        }
         self.planner.on_ack(event, at)
-        after = {escalation_id(v.to_dict()) for v in self.planner.running()}
-        batch.ack_latencies += [
-            (chain, (at - started) / 1e6)
-            for ident, (chain, started) in before.items()
-            if ident not in after
-        ]
         batch.acks.append(
             {
                 "id": event.id,

@@ -17,7 +17,7 @@ from slawatch.escalation.notifications import (
     Scope,
     notification_id,
 )
-from slawatch.escalation.planner import Planner, PlannerStateError, TicketLookup
+from slawatch.escalation.planner import Planner, PlannerStateError, Stopped, TicketLookup
 
 __all__ = [
     "NOTIFICATION_RANK",
@@ -34,6 +34,7 @@ __all__ = [
     "Scope",
     "SentStep",
     "Stop",
+    "Stopped",
     "TicketLookup",
     "notification_id",
 ]

@@ -17,7 +17,7 @@ import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from slawatch.clock.catalog import Catalog
 from slawatch.definitions.model import EscalationChain
@@ -90,6 +90,15 @@ class _Group:
         return all(i.retracted for i in self.instances)
 
 
+class Stopped(NamedTuple):
+    """An instance that stopped: its cycle or window, chain, start, and why and when."""
+
+    scope: Scope
+    chain: str
+    started: int
+    stop: Stop
+
+
 class Planner:
     """Escalation instances of every cycle and window, and their scheduled work.
 
@@ -112,7 +121,7 @@ class Planner:
         self._ticket = ticket
         self._status = status
         self._groups: dict[GroupKey, _Group] = {}
-        self._stops: list[tuple[Scope, Stop]] = []
+        self._stops: list[Stopped] = []
         self._running: dict[int, Instance] = {}
         self._by_subject: dict[str, set[int]] = {}
         self._heap: list[_Entry] = []
@@ -354,15 +363,15 @@ class Planner:
         self._running[inst.seq] = inst
         self._by_subject.setdefault(inst.scope.subject, set()).add(inst.seq)
 
-    def take_stops(self) -> list[tuple[Scope, Stop]]:
+    def take_stops(self) -> list[Stopped]:
         """The instances stopped since the last call, with why and when (for a caller that
-        withdraws the notifications it has not delivered yet)."""
+        withdraws the notifications it has not delivered yet, or measures time to ack)."""
         stops, self._stops = self._stops, []
         return stops
 
     def _stop(self, inst: Instance, stop: Stop) -> None:
         inst.stop = stop
-        self._stops.append((inst.scope, stop))
+        self._stops.append(Stopped(inst.scope, inst.chain.id, inst.started, stop))
         inst.items.clear()
         if self._running.pop(inst.seq, None) is not None:
             seqs = self._by_subject[inst.scope.subject]
