@@ -159,8 +159,7 @@ class Sender:
             except ChannelError as exc:
                 attempts = row.attempts + 1
                 if exc.retryable and attempts < self.policy.attempts:
-                    delay = self.policy.delay(attempts)
-                    delay = min(max(delay, exc.retry_after or 0.0), self.policy.maximum)
+                    delay = self.policy.wait(attempts, exc.retry_after)
                     await store.retry_later(
                         conn, row.id, attempts=attempts, at=now + int(delay * 1e6), error=exc.reason
                     )

@@ -57,6 +57,16 @@ class RetryPolicy:
         if not 0 <= self.jitter < 1:
             raise ValueError(f"jitter must be in [0, 1), not {self.jitter}")
 
+    def wait(
+        self, attempt: int, retry_after: float | None, rnd: random.Random | None = None
+    ) -> float:
+        """Seconds to wait before retry ``attempt``: :meth:`delay`, or the server's
+        ``Retry-After`` if that is longer, but never more than ``maximum``."""
+        wait = self.delay(attempt, rnd)
+        if retry_after is not None:
+            wait = max(wait, min(retry_after, self.maximum))
+        return wait
+
     def delay(self, attempt: int, rnd: random.Random | None = None) -> float:
         """Seconds to wait before retry number ``attempt`` (1 = the first retry)."""
         if attempt < 1:
@@ -108,9 +118,7 @@ async def deliver(
         except ChannelError as error:
             if not error.retryable or attempt >= policy.attempts:
                 return Delivery(sent=False, attempts=attempt, error=error)
-            wait = policy.delay(attempt, rnd)
-            if error.retry_after is not None:
-                wait = max(wait, min(error.retry_after, policy.maximum))
+            wait = policy.wait(attempt, error.retry_after, rnd)
             if on_retry is not None:
                 on_retry(attempt, error, wait)
             await sleep(wait)
