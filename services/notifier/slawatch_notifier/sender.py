@@ -68,9 +68,7 @@ class Sender:
         self.secret = settings.ack_secret.encode()
 
     def _record(self, row: store.LoggedNotification, status: str, **extra: str) -> OutboxEntry:
-        body: dict[str, Any] = {k: v for k, v in row.record.items() if k not in ("status", "error")}
-        body["status"] = status
-        body.update(extra)
+        body = store.final_record(row.record, status, **extra)
         return OutboxEntry(row.id, self.records_topic, row.subject, orjson.dumps(body).decode())
 
     def _message(self, row: store.LoggedNotification, channel: Channel, now: int) -> Message:
@@ -87,8 +85,7 @@ class Sender:
         clock_url = None
         if base:
             clock_url = f"{base.rstrip('/')}/v1/clocks?{urlencode({'subject': row.subject})}"
-        delivered = {k: v for k, v in row.record.items() if k != "error"}
-        delivered["status"] = "sent"  # what it is once the receiver accepts it
+        delivered = store.final_record(row.record, "sent")  # once the receiver accepts it
         message = compose(
             delivered,
             row.event,

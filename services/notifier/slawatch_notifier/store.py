@@ -9,7 +9,7 @@ never send the same one; a row marked ``sent`` is never sent again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +78,15 @@ class LoggedNotification:
     record: dict[str, Any]
     event: dict[str, Any] | None
     due_at: int = 0
+
+
+def final_record(record: Mapping[str, Any], status: str, **extra: str) -> dict[str, Any]:
+    """A logged notification's record as published with its final ``status`` (and
+    ``extra`` fields such as ``reason`` or ``error``), the log's status and error left out."""
+    body = {k: v for k, v in record.items() if k not in ("status", "error")}
+    body["status"] = status
+    body.update(extra)
+    return body
 
 
 async def current_tickets(
@@ -200,8 +209,7 @@ async def commit(
             .returning(column.id, column.subject, column.channel, column.record)
         )
         for entry in found:
-            body = {k: v for k, v in dict(entry.record).items() if k not in ("status", "error")}
-            body.update(status="suppressed", reason=reason)
+            body = final_record(entry.record, "suppressed", reason=reason)
             payload = orjson.dumps(body).decode()
             withdrawn.append(OutboxEntry(entry.id, records_topic, entry.subject, payload))
             channels.append(entry.channel)
