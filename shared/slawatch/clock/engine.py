@@ -274,6 +274,13 @@ def _caught_up(event: InputEvent, lateness: int) -> int | None:
     return max(event.time + 1, processed - lateness)
 
 
+def _with_held(due: int | None, held: Sequence[Output]) -> int | None:
+    """``due``, or the time of the first held output (they are in time order) if sooner."""
+    if held and (due is None or held[0].time < due):
+        return held[0].time
+    return due
+
+
 def _flag_backfill(outputs: Sequence[Output], until: int | None) -> None:
     """Mark as backfill the outputs timed before ``until`` (all of an event's own)."""
     if until is not None:
@@ -504,10 +511,7 @@ class Engine:
             subject.idle_since = now
         if due is False:
             due = subject.kind.next_due(subject.state)
-        if subject.held:
-            first = subject.held[0].time
-            if due is None or first < due:
-                due = first
+        due = _with_held(due, subject.held)
         if due != subject.due:
             subject.due = due
             if due is not None:
@@ -697,8 +701,7 @@ class Engine:
         subject.closes = [(c[0], c[1]) for c in record.get("closes") or ()]
         held = record.get("held") or ()
         subject.held = [self.catalog.output(body, backfill=bool(f)) for body, f in held]
-        if subject.held and (due is None or subject.held[0].time < due):
-            due = subject.held[0].time
+        due = _with_held(due, subject.held)
         self.subjects[subject.key] = subject
         subject.due = due
         if due is not None:
