@@ -109,17 +109,15 @@ def escalations_router(
             with worker.lock:
                 views += [v.to_dict() for v in worker.planner.running()]
         async with db.connect() as conn:
-            stored = await store.load_states(conn, notifier.sla_topic)
-        for partition, record in sorted(stored.items()):
-            if partition not in owned:
+            stored = await store.load_states(conn, notifier.sla_topic, but=owned)
+            for _, record in sorted(stored.items()):
                 try:
                     planner = Planner.from_record(record["planner"], notifier.catalog)
                 except KeyError:  # a definitions version this process has not loaded yet
                     continue
                 views += [v.to_dict() for v in planner.running()]
-        for view in views:
-            view["id"] = escalation_id(view)
-        async with db.connect() as conn:
+            for view in views:
+                view["id"] = escalation_id(view)
             logged = await store.escalation_log(conn, [v["id"] for v in views])
         by_escalation: dict[str, list[dict[str, Any]]] = {}
         for row in logged:

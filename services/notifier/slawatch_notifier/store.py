@@ -9,7 +9,7 @@ never send the same one; a row marked ``sent`` is never sent again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,11 +124,13 @@ async def load_state(conn: AsyncConnection, topic: str, partition: int) -> dict[
     return None if row is None else dict(row.record)
 
 
-async def load_states(conn: AsyncConnection, topic: str) -> dict[int, dict[str, Any]]:
-    """Every partition's planner record, by partition."""
+async def load_states(
+    conn: AsyncConnection, topic: str, *, but: Iterable[int] = ()
+) -> dict[int, dict[str, Any]]:
+    """Every partition's planner record, by partition, except the partitions ``but``."""
     rows = await conn.execute(
         sa.select(escalation_state.c.partition, escalation_state.c.record).where(
-            escalation_state.c.topic == topic
+            escalation_state.c.topic == topic, escalation_state.c.partition.not_in(list(but))
         )
     )
     return {row.partition: dict(row.record) for row in rows}
