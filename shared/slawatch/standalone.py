@@ -32,7 +32,6 @@ import structlog
 from slawatch.bus.memory import MemoryBus
 from slawatch.clock.catalog import Catalog
 from slawatch.replay.table import clock_name, describe
-from slawatch.replay.versions import load_versions
 from slawatch.settings import Settings, Topics
 from slawatch.store.common import restart_log
 from slawatch.store.migrate import ensure_sqlite_directory, upgrade
@@ -144,7 +143,11 @@ async def run_standalone(
     clock: Callable[[], int],
     out: TextIO = sys.stdout,
 ) -> None:
-    """Run the three services in this process until SIGINT/SIGTERM or ``exit_after`` seconds."""
+    """Run the three services in this process until SIGINT/SIGTERM or ``exit_after`` seconds.
+
+    ``definitions`` is validated by the caller (``slawatch standalone`` lists its problems);
+    here an invalid document raises :class:`~slawatch.definitions.DefinitionsError`.
+    """
     import signal
 
     import uvicorn
@@ -159,7 +162,6 @@ async def run_standalone(
     from slawatch_ingest.dedup import DuplicateFilter
     from slawatch_ingest.metrics import IngestMetrics
 
-    load_versions([str(definitions)])
     if "public_url" not in settings.model_fields_set:
         settings = settings.model_copy(
             update={"public_url": f"http://{settings.host}:{settings.port}"}
