@@ -8,7 +8,7 @@ environment at import time. Durations are written like definitions durations
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     kafka_partitions: int = Field(default=3, gt=0)
     kafka_replication_factor: int = Field(default=1, gt=0)
     kafka_linger_ms: int = Field(default=5, ge=0)
+    kafka_compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "none"
+    """The compression of the record batches slawatch produces (Kafka's
+    ``compression.type``); consumers read every kind whatever this is."""
     kafka_session_timeout: Duration = 30 * SECOND
     kafka_heartbeat_interval: Duration = 3 * SECOND
     kafka_max_poll_interval: Duration = 5 * 60 * SECOND

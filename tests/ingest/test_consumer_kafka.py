@@ -100,6 +100,22 @@ async def test_raw_records_become_canonical_records_keyed_by_subject(
     assert orjson.loads(acked.value)["type"] == "escalation.acknowledged"
 
 
+@pytest.mark.parametrize("codec", ["gzip", "snappy", "lz4", "zstd"])
+async def test_raw_records_compressed_by_their_producer_are_read(
+    kafka_settings: Settings, codec: str
+) -> None:
+    s = kafka_settings.model_copy(update={"kafka_compression": codec})
+    async with running(s):
+        await produce(
+            s.kafka_bootstrap,
+            s.topic(Topics.TICKETS),
+            [(b"T-1", raw(ticket_created("e-1", "T-1")))],
+            compression_type=codec,
+        )
+        [canonical] = await read_topic(s.kafka_bootstrap, s.topic(Topics.CANONICAL), 1)
+    assert orjson.loads(canonical.value)["id"] == "e-1"
+
+
 async def test_every_bad_input_kind_is_dead_lettered_and_the_stream_goes_on(
     kafka_settings: Settings,
 ) -> None:

@@ -83,6 +83,9 @@ def topic_config(max_record_bytes: int) -> dict[str, str]:
     return {"max.message.bytes": str(max_record_bytes)}
 
 
+_CODECS: dict[str, str | None] = {c: c for c in ("gzip", "snappy", "lz4", "zstd")} | {"none": None}
+
+
 class KafkaPublisher:
     """Publishes to Kafka and waits for every acknowledgement.
 
@@ -97,6 +100,7 @@ class KafkaPublisher:
         *,
         max_request_size: int = DEFAULT_MAX_REQUEST_BYTES,
         linger_ms: int = 5,
+        compression: str | None = None,
         client_id: str = "slawatch",
         request_timeout_ms: int = 30_000,
         metadata_max_age_ms: int = 300_000,
@@ -107,6 +111,7 @@ class KafkaPublisher:
             "acks": "all",
             "enable_idempotence": True,
             "linger_ms": linger_ms,
+            "compression_type": compression,
             "max_request_size": max_request_size,
             "max_batch_size": min(max_request_size, _BATCH_BYTES),
             "request_timeout_ms": request_timeout_ms,
@@ -127,6 +132,7 @@ class KafkaPublisher:
             settings.kafka_bootstrap,
             max_request_size=settings.max_record_bytes,
             linger_ms=settings.kafka_linger_ms,
+            compression=_CODECS[settings.kafka_compression],
             client_id=client_id,
         )
 
