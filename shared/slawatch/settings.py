@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     max_record_bytes: int = Field(default=8 * 1_048_576, gt=65_536)
     """The largest record a service produces: the Kafka producer's ``max_request_size``
     and the ``max.message.bytes`` of the topics slawatch creates."""
+    raw_max_record_bytes: int = Field(default=32 * 1_048_576, gt=65_536)
+    """The ``max.message.bytes`` of the raw topics slawatch creates: larger than any
+    event it accepts, so that an oversized one reaches ingest and is dead-lettered
+    instead of being refused to the system that produced it."""
     deadletter_raw_max_bytes: int = Field(default=1_048_576, ge=0)
     """How many bytes of a rejected record its dead letter quotes; the rest is cut (the
     dead letter records the original size, and the record stays in its raw topic)."""

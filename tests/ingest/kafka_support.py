@@ -18,8 +18,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from slawatch.bus import BusError
-from slawatch.bus.kafka import ensure_topics
-from slawatch.settings import Settings, Topics
+from slawatch.settings import Settings
+from slawatch_ingest.service import ensure_ingest_topics
 
 TIMEOUT_S = 60.0
 RAW_MAX_BYTES = 16 * 1_048_576
@@ -56,19 +56,9 @@ def settings_for(prefix: str, **overrides: Any) -> Settings:
 
 
 async def create_topics(settings: Settings) -> None:
+    """The topics ingest creates at start, as it creates them."""
     try:
-        await ensure_topics(
-            settings.kafka_bootstrap,
-            [settings.topic(name) for name in settings.raw_topics],
-            3,
-            {"max.message.bytes": str(RAW_MAX_BYTES)},
-        )
-        await ensure_topics(
-            settings.kafka_bootstrap,
-            [settings.topic(t) for t in (Topics.CANONICAL, Topics.ACKS, Topics.DEADLETTER)],
-            3,
-            {"max.message.bytes": str(settings.max_record_bytes)},
-        )
+        await ensure_ingest_topics(settings)
     except BusError as exc:
         pytest.fail(f"Kafka is unreachable or refused the topics: {exc}", pytrace=False)
 
@@ -86,7 +76,7 @@ async def delete_topics(bootstrap: str, prefix: str) -> None:
 
 @pytest.fixture
 async def kafka_settings() -> AsyncIterator[Settings]:
-    """Settings on fresh topics (raw topics accept 16 MiB records)."""
+    """Settings on fresh topics, created as ingest creates them."""
     prefix = unique_prefix()
     settings = settings_for(prefix)
     await create_topics(settings)

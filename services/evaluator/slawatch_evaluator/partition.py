@@ -30,7 +30,7 @@ from slawatch.clock import Engine, Verdict
 from slawatch.clock.engine import StoredChange
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.escalation.chains import chain_for
-from slawatch.events import parse_event, raw_for_report
+from slawatch.events import parse_canonical, raw_for_report
 from slawatch.events.model import Acknowledgement, EventType, Rejection, TicketEvent
 from slawatch.outputs import Output, uuid5_text
 from slawatch.timeutil import format_time
@@ -126,7 +126,7 @@ class PartitionWorker:
         counts: dict[Verdict, int] = {}
         last_time: int | None = None
         for record in records:
-            event = parse_event(record.value)
+            event = parse_canonical(record.value)
             if isinstance(event, Rejection):
                 self._dead_letter(batch, record, event.message, event.reason.value, now)
                 continue

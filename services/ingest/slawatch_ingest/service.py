@@ -60,6 +60,30 @@ class _Server(uvicorn.Server):
         yield
 
 
+async def ensure_ingest_topics(settings: Settings) -> list[str]:
+    """Create the missing topics ingest reads and writes; returns the ones created.
+
+    Raw topics accept records up to ``raw_max_record_bytes``, so that an oversized
+    event reaches ingest and is dead-lettered rather than refused to its producer; the
+    topics slawatch writes accept ``max_record_bytes``.
+    """
+    raw = await ensure_topics(
+        settings.kafka_bootstrap,
+        [settings.topic(name) for name in settings.raw_topics],
+        settings.kafka_partitions,
+        topic_config(settings.raw_max_record_bytes),
+        replication_factor=settings.kafka_replication_factor,
+    )
+    written = await ensure_topics(
+        settings.kafka_bootstrap,
+        [settings.topic(t) for t in (Topics.CANONICAL, Topics.ACKS, Topics.DEADLETTER)],
+        settings.kafka_partitions,
+        topic_config(settings.max_record_bytes),
+        replication_factor=settings.kafka_replication_factor,
+    )
+    return [*raw, *written]
+
+
 class IngestService:
     """One ingest process (see the module docstring)."""
 
@@ -157,18 +181,7 @@ class IngestService:
         while not self._stopping.is_set():
             try:
                 if settings.kafka_create_topics:
-                    created = await ensure_topics(
-                        settings.kafka_bootstrap,
-                        [
-                            *self.consumer.topics,
-                            settings.topic(Topics.CANONICAL),
-                            settings.topic(Topics.ACKS),
-                            settings.topic(Topics.DEADLETTER),
-                        ],
-                        settings.kafka_partitions,
-                        topic_config(settings.max_record_bytes),
-                        replication_factor=settings.kafka_replication_factor,
-                    )
+                    created = await ensure_ingest_topics(settings)
                     if created:
                         _log.info("created topics", topics=created)
                 await self.publisher.start()

@@ -25,7 +25,7 @@ from slawatch.bus.headers import BACKFILL_HEADER, Ticket, tickets_of
 from slawatch.clock.catalog import Catalog
 from slawatch.escalation import Notification, Planner
 from slawatch.escalation.chains import StopReason
-from slawatch.events import parse_event
+from slawatch.events import parse_canonical
 from slawatch.events.model import Acknowledgement
 from slawatch.outputs import Output, OutputType
 from slawatch.store.common import Claim, OutboxEntry
@@ -293,7 +293,7 @@ class NotifierPartition:
             del events[key]
 
     def _ack(self, record: Record, at: int, batch: NotifierBatch) -> None:
-        event = parse_event(record.value)
+        event = parse_canonical(record.value)
         if not isinstance(event, Acknowledgement):
             log.warning("an acks record is not an acknowledgement; skipped", offset=record.offset)
             batch.malformed += 1

@@ -17,8 +17,9 @@ times. So the producer's ``max_request_size`` and the ``max.message.bytes`` of e
 topic :func:`ensure_topics` creates for slawatch are ``Settings.max_record_bytes``
 (8 MiB), and a dead letter quotes at most ``deadletter_raw_max_bytes`` of a record,
 cut to fit under that limit (the ingest pipeline does it, recording the original size).
-A 10 MB raw record is therefore dead-lettered truncated, with its size, and stays
-whole in its raw topic at the offset the dead letter names. Nothing here needs a broker
+The raw topics ingest creates take ``raw_max_record_bytes`` (32 MiB), so a 10 MB raw
+record reaches ingest, is dead-lettered truncated, with its size, and stays whole in
+its raw topic at the offset the dead letter names. Nothing here needs a broker
 setting: the topic-level ``max.message.bytes`` overrides ``message.max.bytes``.
 Reading large records needs nothing either: since fetch v3 the broker returns a first
 record batch larger than ``max_partition_fetch_bytes`` whole.

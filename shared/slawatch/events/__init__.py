@@ -20,6 +20,7 @@ from slawatch.events.parse import (
     AUTHOR_ROLES,
     DEFAULT_MAX_EVENT_BYTES,
     UPTIME_STATUSES,
+    parse_canonical,
     parse_event,
 )
 
@@ -37,6 +38,7 @@ __all__ = [
     "TicketEvent",
     "UptimeStatus",
     "encode_event",
+    "parse_canonical",
     "parse_event",
     "preview",
     "raw_for_report",
