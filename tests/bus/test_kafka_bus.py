@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from slawatch.bus import BusError, Message, PublishError
+from slawatch.bus import BusError, Message, PublishError, RecordRefused
 from slawatch.bus.kafka import KafkaPublisher, build_consumer, ensure_topics, topic_config
 from tests.ingest.kafka_support import TIMEOUT_S, delete_topics, kafka_bootstrap, read_topic
 
@@ -164,6 +164,23 @@ async def test_publish_errors_are_publish_errors(prefix: str) -> None:
         await publisher.stop()
     values = [r.value for r in await read_topic(bootstrap, topic, 1)]
     assert values == [b"after"], "a call with a record above the limit writes none of them"
+
+
+async def test_records_the_broker_refuses_are_named_and_the_others_written(prefix: str) -> None:
+    bootstrap = kafka_bootstrap()
+    topic = prefix + "refusing"
+    await ensure_topics(bootstrap, [topic], 4, {"max.message.bytes": "100000"})
+    big = Message(topic, b"big", b"x" * 200_000)
+    small = [Message(topic, f"k{n}".encode(), f"v{n}".encode()) for n in range(20)]
+    async with KafkaPublisher(bootstrap) as publisher:
+        with pytest.raises(RecordRefused, match="MessageSizeTooLarge") as refused:
+            await publisher.publish([*small, big])
+        await publisher.publish([Message(topic, b"k", b"after")])
+    candidates = refused.value.candidates
+    assert big in candidates
+    assert len(candidates) < len(small) + 1, "only the refused batch is not acknowledged"
+    written = {r.value for r in await read_topic(bootstrap, topic, 21 - len(candidates))}
+    assert written == {m.value for m in small if m not in candidates} | {b"after"}
 
 
 async def test_start_on_an_unreachable_broker_raises_bus_error() -> None:

@@ -207,6 +207,7 @@ async def test_publish_failure_is_503_and_a_retry_is_not_a_duplicate(bus: Memory
         assert "broker down" in answer.json()["error"]
         text = (await c.get("/metrics")).text
     assert 'slawatch_ingest_http_requests_total{code="503"} 1.0' in text
+    assert 'slawatch_ingest_events_total{reason="",result="accepted",topic="http"} 0.0' in text
     transport = httpx.ASGITransport(app=working)
     async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as c:
         retry = await c.post("/v1/events", content=body, headers=JSON)

@@ -13,7 +13,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from slawatch.bus import Message
-from slawatch.bus.kafka import KafkaPublisher
+from slawatch.bus.kafka import KafkaPublisher, ensure_topics
 from slawatch.observability import new_registry, render
 from slawatch.settings import Settings, Topics
 from slawatch.timeutil import SECOND
@@ -24,6 +24,7 @@ from slawatch_ingest.service import IngestService
 from tests.ingest.kafka_support import (
     TIMEOUT_S,
     committed,
+    create_topics,
     delete_topics,
     kafka_settings,
     produce,
@@ -114,6 +115,42 @@ async def test_raw_records_compressed_by_their_producer_are_read(
         )
         [canonical] = await read_topic(s.kafka_bootstrap, s.topic(Topics.CANONICAL), 1)
     assert orjson.loads(canonical.value)["id"] == "e-1"
+
+
+async def test_a_record_its_topic_refuses_is_dead_lettered_and_the_stream_goes_on() -> None:
+    """A canonical topic created before slawatch, with a small record limit."""
+    prefix = unique_prefix()
+    s = settings_for(prefix)
+    small = {"max.message.bytes": "100000"}
+    await ensure_topics(s.kafka_bootstrap, [s.topic(Topics.CANONICAL)], 3, small)
+    await create_topics(s)
+    big = ticket_created("big", "T-1")
+    big["ticket"]["description"] = "x" * 200_000
+    try:
+        async with running(s) as harness:
+            await produce(
+                s.kafka_bootstrap,
+                s.topic(Topics.TICKETS),
+                [(b"T-1", raw(big)), (b"T-2", raw(ticket_created("after", "T-2")))],
+            )
+            [letter] = await read_topic(s.kafka_bootstrap, s.topic(Topics.DEADLETTER), 1)
+            [canonical] = await read_topic(s.kafka_bootstrap, s.topic(Topics.CANONICAL), 1)
+            text = harness.metrics_text()
+        dead = orjson.loads(letter.value)
+        assert dead["reason"] == "too_large"
+        assert s.topic(Topics.CANONICAL) in dead["error"]
+        assert "max.message.bytes" in dead["error"]
+        assert dead["raw_truncated"] is False
+        assert orjson.loads(dead["raw"])["id"] == "big"
+        assert orjson.loads(canonical.value)["id"] == "after"
+        tickets = s.topic(Topics.TICKETS)
+        rejected = f'reason="too_large",result="rejected",topic="{tickets}"'
+        assert f"slawatch_ingest_events_total{{{rejected}}} 1.0" in text
+        accepted = f'reason="",result="accepted",topic="{tickets}"'
+        assert f"slawatch_ingest_events_total{{{accepted}}} 1.0" in text
+        assert 'slawatch_ingest_deadletters_total{reason="too_large"} 1.0' in text
+    finally:
+        await delete_topics(s.kafka_bootstrap, prefix)
 
 
 async def test_every_bad_input_kind_is_dead_lettered_and_the_stream_goes_on(

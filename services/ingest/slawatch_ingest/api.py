@@ -11,8 +11,10 @@
 
 Each event goes through the same :func:`~slawatch_ingest.pipeline.ingest_one` as a Kafka
 record, with topic ``http``, partition 0 and offset its index in the batch; then the
-canonical events and the dead letters of the whole batch are published at once, and
-the answer is ``200`` with one result per event, in order::
+canonical events and the dead letters of the whole batch are published at once
+(:func:`~slawatch_ingest.delivery.deliver`: an event whose record its topic refuses as
+too large is rejected ``too_large`` instead), counted, and the answer is ``200`` with
+one result per event, in order::
 
     {"accepted": 2, "duplicate": 0, "rejected": 1,
      "results": [{"index": 0, "result": "accepted", "id": "e-1",
@@ -32,7 +34,7 @@ Other answers, each with ``{"error": "..."}``:
 - ``413``: the body exceeds ``http_max_body_bytes``, or has more than
   ``http_max_events`` events; nothing was ingested;
 - ``415``: another content type;
-- ``503``: the bus did not acknowledge the batch; nothing is reported accepted, and the
+- ``503``: the bus did not acknowledge the batch; nothing is reported or counted, and the
   client should retry the whole request (events that did get through are dropped as
   duplicates downstream, rule 5).
 
@@ -52,14 +54,15 @@ from fastapi.responses import Response
 from prometheus_client import CollectorRegistry
 
 import slawatch
-from slawatch.bus import Message, Publisher, PublishError
+from slawatch.bus import Publisher, PublishError
 from slawatch.observability import ReadyCheck, get_logger, health_router
 from slawatch.observability.http import use_error_bodies
 from slawatch.serving import wall_clock
 from slawatch.settings import Settings
 from slawatch_ingest.dedup import DuplicateFilter
+from slawatch_ingest.delivery import Decided, deliver
 from slawatch_ingest.metrics import IngestMetrics
-from slawatch_ingest.pipeline import HTTP_TOPIC, Result, Routed, ingest_one
+from slawatch_ingest.pipeline import HTTP_TOPIC, Result, ingest_one
 
 __all__ = ["BodyFormat", "create_app"]
 
@@ -147,8 +150,7 @@ def create_app(
         except _Refused as refused:
             return answer(refused.status, {"error": refused.error})
         now = clock()
-        routed: list[Routed] = []
-        messages: list[Message] = []
+        decided: list[Decided] = []
         for index, (_, raw) in enumerate(items):
             item = ingest_one(
                 raw,
@@ -160,20 +162,19 @@ def create_app(
                 settings=settings,
                 dedup=dedup,
             )
-            counted.routed(HTTP_TOPIC, item)
-            routed.append(item)
-            if item.message is not None:
-                messages.append(item.message)
+            decided.append(Decided(raw, None, HTTP_TOPIC, 0, index, item))
         try:
-            await publisher.publish(messages)
+            routed = await deliver(publisher, decided, now=now, settings=settings, dedup=dedup)
         except Exception as exc:
-            for item in routed:
-                if item.dedup_key is not None:
-                    dedup.forget(item.dedup_key)
+            for d in decided:
+                if d.routed.dedup_key is not None:
+                    dedup.forget(d.routed.dedup_key)
             if not isinstance(exc, PublishError):
                 _log.exception("publishing an HTTP batch failed")
             error = f"the events were not stored, retry the request: {exc}"
             return answer(503, {"error": error})
+        for item in routed:
+            counted.routed(HTTP_TOPIC, item)
         counted.delivered(routed)
         results: list[dict[str, Any]] = []
         totals = dict.fromkeys(Result, 0)

@@ -48,13 +48,14 @@ from typing import Any, Final
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError, RecordTooLargeError
 
-from slawatch.bus import Message, Publisher, PublishError
+from slawatch.bus import Publisher, PublishError
 from slawatch.bus.kafka import consumer_from_settings
 from slawatch.observability import get_logger
 from slawatch.serving import wall_clock
 from slawatch.settings import Settings
 from slawatch.timeutil import SECOND
 from slawatch_ingest.dedup import DuplicateFilter
+from slawatch_ingest.delivery import Decided, deliver
 from slawatch_ingest.metrics import IngestMetrics, Operation
 from slawatch_ingest.pipeline import Result, Routed, ingest_one
 
@@ -231,15 +232,15 @@ class IngestConsumer:
         self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[Any]]
     ) -> None:
         now = self._clock()
-        routed: list[Routed] = []
-        messages: list[Message] = []
+        decided: list[Decided] = []
         offsets: dict[TopicPartition, int] = {}
         for tp, records in batches.items():
             if not records:
                 continue
             for record in records:
+                raw = record.value if record.value is not None else b""
                 item = ingest_one(
-                    record.value if record.value is not None else b"",
+                    raw,
                     key=record.key,
                     topic=record.topic,
                     partition=record.partition,
@@ -248,7 +249,6 @@ class IngestConsumer:
                     settings=self._settings,
                     dedup=self._dedup,
                 )
-                self._metrics.routed(tp.topic, item)
                 if item.result is Result.REJECTED:
                     _log.warning(
                         "rejected a record",
@@ -259,33 +259,37 @@ class IngestConsumer:
                         field=item.field,
                         error=item.error,
                     )
-                routed.append(item)
-                if item.message is not None:
-                    messages.append(item.message)
+                decided.append(
+                    Decided(raw, record.key, record.topic, record.partition, record.offset, item)
+                )
             offsets[tp] = records[-1].offset + 1
         try:
-            await self._publish(messages)
+            routed = await self._publish(decided, now)
         except BaseException:
-            for item in routed:
-                if item.dedup_key is not None:
-                    self._dedup.forget(item.dedup_key)
+            for d in decided:
+                if d.routed.dedup_key is not None:
+                    self._dedup.forget(d.routed.dedup_key)
             raise
+        for d, item in zip(decided, routed, strict=True):
+            self._metrics.routed(d.topic, item)
         self._metrics.delivered(routed)
         await self._commit(consumer, offsets)
         self.batches += 1
 
-    async def _publish(self, messages: Sequence[Message]) -> None:
+    async def _publish(self, decided: Sequence[Decided], now: int) -> list[Routed]:
         backoff = Backoff(self._backoff_max)
         while True:
             started = time.perf_counter()
             try:
-                await self._publisher.publish(messages)
+                routed = await deliver(
+                    self._publisher, decided, now=now, settings=self._settings, dedup=self._dedup
+                )
             except PublishError as exc:
                 self._last_error = str(exc)
                 if self._publish_failing_since is None:
                     self._publish_failing_since = time.monotonic()
                 self._metrics.retries.labels(Operation.PUBLISH).inc()
-                _log.warning("publish failed; retrying", error=str(exc), records=len(messages))
+                _log.warning("publish failed; retrying", error=str(exc), records=len(decided))
                 if self._stop.is_set():
                     raise _Abandoned("stopping with a batch not acknowledged") from exc
                 await self._sleep(backoff.next())
@@ -294,7 +298,7 @@ class IngestConsumer:
                 continue
             self._metrics.publish_seconds.observe(time.perf_counter() - started)
             self._publish_failing_since = None
-            return
+            return routed
 
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         started = time.perf_counter()

@@ -5,7 +5,7 @@ for the services' adapter and :mod:`slawatch.bus.memory` for the in-process one.
 Kafka adapter is not imported here, so the in-memory bus works without aiokafka loaded.
 """
 
-from slawatch.bus.base import BusError, Message, Publisher, PublishError, Record
+from slawatch.bus.base import BusError, Message, Publisher, PublishError, Record, RecordRefused
 from slawatch.bus.memory import MemoryBus, partition_for_key
 
 __all__ = [
@@ -15,5 +15,6 @@ __all__ = [
     "PublishError",
     "Publisher",
     "Record",
+    "RecordRefused",
     "partition_for_key",
 ]

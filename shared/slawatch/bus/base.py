@@ -9,6 +9,7 @@ Errors::
 
     BusError                 any failure of the bus
     └── PublishError         a record was not acknowledged
+        └── RecordRefused    and never will be as it is (too large for its topic)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 
-__all__ = ["BusError", "Message", "PublishError", "Publisher", "Record"]
+__all__ = ["BusError", "Message", "PublishError", "Publisher", "Record", "RecordRefused"]
 
 
 class BusError(RuntimeError):
@@ -25,6 +26,19 @@ class BusError(RuntimeError):
 
 class PublishError(BusError):
     """A record was not acknowledged by the bus."""
+
+
+class RecordRefused(PublishError):
+    """A record the bus will not take however often it is retried: it is larger than
+    its topic or the producer accepts.
+
+    Every message of the call but ``candidates`` was acknowledged; the refused ones are
+    among the candidates (a broker refuses a whole batch).
+    """
+
+    def __init__(self, message: str, *, candidates: Sequence[Message]) -> None:
+        super().__init__(message)
+        self.candidates = list(candidates)
 
 
 class Record(NamedTuple):

@@ -54,10 +54,11 @@ from aiokafka.errors import (
     MessageSizeTooLargeError,
     OutOfOrderSequenceNumber,
     ProducerFenced,
+    RecordListTooLargeError,
 )
 from aiokafka.partitioner import DefaultPartitioner
 
-from slawatch.bus.base import BusError, Message, PublishError
+from slawatch.bus.base import BusError, Message, PublishError, RecordRefused
 from slawatch.settings import Settings
 from slawatch.timeutil import SECOND
 
@@ -77,6 +78,21 @@ _TOPIC_ALREADY_EXISTS: Final = 36
 _BATCH_BYTES: Final = 1_048_576
 _PARTITION_CACHE: Final = 200_000
 _FATAL_FOR_PRODUCER: Final = (OutOfOrderSequenceNumber, ProducerFenced, KafkaTimeoutError)
+_REFUSALS: Final = (MessageSizeTooLargeError, RecordListTooLargeError)
+"""Errors no retry mends: the record is larger than its topic or the producer takes."""
+
+
+def _retriable(result: object) -> bool:
+    return isinstance(result, BaseException) and not isinstance(result, _REFUSALS)
+
+
+def _refusal(results: Sequence[object], oversized: Sequence[Message], limit: int) -> str:
+    """Why records were refused: the broker's first refusal, else the producer's limit."""
+    refusal = next((r for r in results if isinstance(r, _REFUSALS)), None)
+    if refusal is not None:
+        return f"{type(refusal).__name__}: {refusal}"
+    size = len(oversized[0].value)
+    return f"MessageSizeTooLargeError: a record of {size} bytes is above max_request_size ({limit})"
 
 
 def topic_config(max_record_bytes: int) -> dict[str, str]:
@@ -178,20 +194,34 @@ class KafkaPublisher:
 
         Messages are packed into record batches per partition (``create_batch``), which
         costs a fraction of one ``send`` per message; keys go to the partitions
-        ``send`` would choose (murmur2, as Kafka's Java client).
+        ``send`` would choose (murmur2, as Kafka's Java client). A record larger than
+        the producer takes is found before anything is sent, and none is sent:
+        :class:`~slawatch.bus.base.RecordRefused` then has all of them as
+        ``candidates``; when the broker refuses batches as too large, their records.
         """
         if not messages:
             return
         producer = await self._usable_producer()
-        futures: list[asyncio.Future[Any]] = []
+        sent: list[tuple[asyncio.Future[Any], list[Message]]] = []
+        oversized: list[Message] = []
         failure: BaseException | None = None
         try:
-            await self._pack(producer, messages, futures)
+            oversized = self._oversized(messages)
+            if not oversized:
+                await self._pack(producer, messages, sent)
         except Exception as exc:
             failure = exc
-        results = await asyncio.gather(*futures, return_exceptions=True)
+        results = await asyncio.gather(*(f for f, _ in sent), return_exceptions=True)
+        outcomes = zip(sent, results, strict=True)
+        refused = [m for (_, batch), r in outcomes if isinstance(r, _REFUSALS) for m in batch]
         if failure is None:
-            failure = next((r for r in results if isinstance(r, BaseException)), None)
+            failure = next((r for r in results if _retriable(r)), None)
+        if failure is None and (oversized or refused):
+            self._broken = True  # a refused batch leaves the idempotent sequence behind
+            self.last_error = _refusal(results, oversized, self._options["max_request_size"])
+            raise RecordRefused(
+                f"not acknowledged: {self.last_error}", candidates=refused or messages
+            )
         if failure is not None:
             if isinstance(failure, KafkaError):
                 self._failed(failure)
@@ -206,42 +236,52 @@ class KafkaPublisher:
         self,
         producer: AIOKafkaProducer,
         messages: Sequence[Message],
-        futures: list[asyncio.Future[Any]],
+        sent: list[tuple[asyncio.Future[Any], list[Message]]],
     ) -> None:
-        batches: dict[tuple[str, int], Any] = {}
-        limit = self._options["max_request_size"]
+        batches: dict[tuple[str, int], tuple[Any, list[Message]]] = {}
         for topic in {message.topic for message in messages}:
             count = len(await producer.partitions_for(topic))
             if self._counts.setdefault(topic, count) != count:
                 self._counts[topic] = count  # the topic grew: keys move, as send() would
                 self._partitions.clear()
         known = self._partitions
-        header_lists: dict[tuple[tuple[str, bytes], ...], tuple[list[Any], int]] = {}
-        for topic, key, value, pairs in messages:
-            found = header_lists.get(pairs)
-            if found is None:
-                found = header_lists[pairs] = (list(pairs), sum(len(n) + len(v) for n, v in pairs))
-            headers, extra = found
-            size = len(value) + (len(key) if key else 0) + extra
-            if size > limit:
-                raise MessageSizeTooLargeError(
-                    f"a record of {size} bytes is above max_request_size ({limit})"
-                )
+        header_lists: dict[tuple[tuple[str, bytes], ...], list[Any]] = {}
+        for message in messages:
+            topic, key, value, pairs = message
+            headers = header_lists.get(pairs)
+            if headers is None:
+                headers = header_lists[pairs] = list(pairs)
             partition = known.get((topic, key)) if key is not None else None
             if partition is None:
                 partition = await self._partition_of(producer, topic, key)
             slot = (topic, partition)
-            batch = batches.get(slot)
-            if batch is None:
-                batch = batches[slot] = producer.create_batch()
+            open_batch = batches.get(slot)
+            if open_batch is None:
+                open_batch = batches[slot] = (producer.create_batch(), [])
+            batch, members = open_batch
             if batch.append(key=key, value=value, timestamp=None, headers=headers):
+                members.append(message)
                 continue
-            futures.append(await producer.send_batch(batch, topic, partition=partition))
-            batch = batches[slot] = producer.create_batch()
+            sent.append((await producer.send_batch(batch, topic, partition=partition), members))
+            batch, members = batches[slot] = (producer.create_batch(), [message])
             if not batch.append(key=key, value=value, timestamp=None, headers=headers):
                 raise PublishError(f"a record of {len(value)} bytes fits no batch")
-        for (topic, partition), batch in batches.items():
-            futures.append(await producer.send_batch(batch, topic, partition=partition))
+        for (topic, partition), (batch, members) in batches.items():
+            sent.append((await producer.send_batch(batch, topic, partition=partition), members))
+
+    def _oversized(self, messages: Sequence[Message]) -> list[Message]:
+        """The messages above the producer's ``max_request_size``."""
+        limit = self._options["max_request_size"]
+        extras: dict[tuple[tuple[str, bytes], ...], int] = {}
+        found = []
+        for message in messages:
+            _, key, value, pairs = message
+            extra = extras.get(pairs)
+            if extra is None:
+                extra = extras[pairs] = sum(len(n) + len(v) for n, v in pairs)
+            if len(value) + (len(key) if key else 0) + extra > limit:
+                found.append(message)
+        return found
 
     async def _partition_of(self, producer: AIOKafkaProducer, topic: str, key: bytes | None) -> int:
         cached = self._partitions.get((topic, key)) if key is not None else None
