@@ -245,3 +245,29 @@ async def test_the_backlog_counts_rows_waiting_while_the_bus_refuses(db: AsyncEn
     assert 3 in seen
     assert not relay.healthy
     assert await left(db) == 3
+
+
+async def test_an_outbox_number_is_never_given_again(db: AsyncEngine) -> None:
+    [first] = set(await commit(db, SOURCE, entries("a")))
+    await relay_for(db, MemoryBus(partitions=1), [SOURCE]).drain()
+    assert await rows_in_outbox(db) == 0
+    [second] = set(await commit(db, SOURCE, entries("b")))
+    assert second > first
+
+
+async def test_a_batch_read_back_before_its_offer_is_taken_goes_out_once(db: AsyncEngine) -> None:
+    """The relay reads a committed batch back before it takes the batch's offer, the
+    outbox is then empty, and the next batch commits: each goes out once. (On SQLite the
+    second batch got the first's number, so taking the first's offer deleted the second
+    unpublished and published the first again.)"""
+    bus = MemoryBus(partitions=1)
+    relay = relay_for(db, bus, [SOURCE])
+    relay.offer(SOURCE, await commit(db, SOURCE, entries("a")), entries("a"))
+    await relay._read_once()  # the outbox read of a quiet spell, the offer still queued
+    relay._read = False
+    later = await commit(db, SOURCE, entries("b"))
+    await relay.drain()
+    relay.offer(SOURCE, later, entries("b"))
+    await relay.drain()
+    assert published(bus) == ["a", "b"]
+    assert await left(db) == 0

@@ -85,6 +85,7 @@ outbox = sa.Table(
         "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
     sa.Index("outbox_by_source", "source_topic", "source_partition", "seq"),
+    sqlite_autoincrement=True,
 )
 """Outputs committed and not yet published: one row per committed batch of a source
 partition, ``body`` its outputs (``slawatch.store.common.pack_entries``)."""
