@@ -282,6 +282,7 @@ def standalone(
     from slawatch.replay.versions import VersionsError, load_versions
     from slawatch.serving import port_problem, wall_clock
     from slawatch.standalone import run_standalone
+    from slawatch.store.migrate import holding_sqlite_store
 
     settings = _settings()
     path = definitions or settings.definitions
@@ -297,12 +298,13 @@ def standalone(
         _fail([f"standalone: {busy}; set SLAWATCH_PORT to another port"])
     configure_logging(settings)
     try:
-        asyncio.run(
-            run_standalone(
-                settings, definitions=path, demo=demo, kafka=kafka, exit_after=exit_after,
-                clock=wall_clock,
-            )
-        )  # fmt: skip
+        with holding_sqlite_store(settings.database_url):
+            asyncio.run(
+                run_standalone(
+                    settings, definitions=path, demo=demo, kafka=kafka, exit_after=exit_after,
+                    clock=wall_clock,
+                )
+            )  # fmt: skip
     except ConfigurationError as exc:
         _fail([f"standalone: {exc}"])
     except (SQLAlchemyError, OSError) as exc:

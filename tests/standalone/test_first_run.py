@@ -6,9 +6,10 @@ import contextlib
 import os
 import subprocess
 import time
-from pathlib import Path
+from collections.abc import Iterator
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.live import REPO, free_port
@@ -26,10 +27,17 @@ def notifications_sent(metrics: str) -> float:
     return 0.0
 
 
-def test_demo_shows_clocks_warn_breach_and_notify_within_a_minute(tmp_path: Path) -> None:
+@pytest.fixture
+def port() -> Iterator[int]:
+    """A free port; the demo store ``make run`` makes for it is removed afterwards."""
     port = free_port()
-    env = {**os.environ, "SLAWATCH_PORT": str(port), "SLAWATCH_LOG_LEVEL": "warning",
-           "SLAWATCH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/demo.db"}  # fmt: skip
+    yield port
+    for path in (REPO / "var").glob(f"standalone-demo-{port}.db*"):
+        path.unlink()
+
+
+def test_demo_shows_clocks_warn_breach_and_notify_within_a_minute(port: int) -> None:
+    env = {**os.environ, "SLAWATCH_PORT": str(port), "SLAWATCH_LOG_LEVEL": "warning"}
     began = time.monotonic()
     proc = subprocess.Popen(
         [str(REPO / "deploy/run-demo.sh"), "--exit-after", "45"],
@@ -69,3 +77,47 @@ def test_demo_shows_clocks_warn_breach_and_notify_within_a_minute(tmp_path: Path
     assert "stopped, met" in out
     assert "notify step 1 via console to #support: sent" in out
     assert "notify step 2 via console to ann: sent" in out
+
+
+def test_a_second_run_leaves_the_first_running(port: int) -> None:
+    """``make run`` again on the same port stops before touching the first one's store,
+    and a standalone pointed at a store in use refuses to start."""
+    env = {**os.environ, "SLAWATCH_PORT": str(port)}
+    first = subprocess.Popen(
+        [str(REPO / "deploy/run-demo.sh"), "--exit-after", "40"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for _ in range(200):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.25)
+        store = REPO / f"var/standalone-demo-{port}.db"
+        assert store.exists()
+        again = subprocess.run(
+            [str(REPO / "deploy/run-demo.sh")], env=env, capture_output=True, text=True
+        )
+        assert again.returncode == 2
+        assert f"cannot listen on 127.0.0.1:{port}" in again.stderr
+        assert "SLAWATCH_PORT=8090 make run" in again.stderr
+        other = {**env, "SLAWATCH_PORT": str(free_port()),
+                 "SLAWATCH_DATABASE_URL": f"sqlite+aiosqlite:///{store}"}  # fmt: skip
+        sharing = subprocess.run(
+            [str(REPO / ".venv/bin/slawatch"), "standalone", "--definitions",
+             str(REPO / "examples/live-demo.yaml")],
+            env=other, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert sharing.returncode == 2
+        assert f"is using the store {store}" in sharing.stderr
+        assert "Traceback" not in sharing.stderr
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+        assert store.exists()
+    finally:
+        first.terminate()
+        out, _ = first.communicate(timeout=60)
+    assert "partition still unavailable" not in out
+    assert "readonly database" not in out
