@@ -166,6 +166,7 @@ def format_duration(micros: int) -> str:
         if n:
             parts.append(f"{n}{name}")
     if rest:
-        secs = format_seconds(rest)
+        whole, frac = divmod(rest, SECOND)
+        secs = f"{whole}.{frac:06d}".rstrip("0") if frac else str(whole)
         parts.append(f"{secs}s")
     return "".join(parts)

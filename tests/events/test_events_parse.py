@@ -610,7 +610,7 @@ def test_missing_ticket_id_message() -> None:
             True,
             "cycle: expected an integer, got a boolean (true)",
         ),
-        ("escalation.acknowledged", "cycle", 1.0, "cycle: expected an integer, got a number (1.0)"),
+        ("escalation.acknowledged", "cycle", 1.5, "cycle: expected an integer, got a number (1.5)"),
         ("escalation.acknowledged", "cycle", "1", "cycle: expected an integer, got a string ('1')"),
     ],
 )
@@ -718,6 +718,18 @@ def test_acknowledgement_large_cycle() -> None:
     event = parsed(doc("escalation.acknowledged", cycle=2**62))
     assert isinstance(event, Acknowledgement)
     assert event.cycle == 2**62
+
+
+def test_an_acknowledgement_cycle_written_as_a_whole_float_is_that_integer() -> None:
+    event = parsed(doc("escalation.acknowledged", cycle=2.0))
+    assert isinstance(event, Acknowledgement)
+    assert event.cycle == 2 and type(event.cycle) is int
+
+
+def test_an_acknowledgement_says_who_acknowledged() -> None:
+    rejection = rejected(doc("escalation.acknowledged", by=""))
+    assert (rejection.reason, rejection.field) == (RejectReason.BAD_VALUE, "by")
+    assert "must not be empty" in rejection.message
 
 
 @pytest.mark.parametrize("subject", ["ticket::", "ticket:jira:ABC-1", "ticket:a:", "service:x"])

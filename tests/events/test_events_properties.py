@@ -129,7 +129,7 @@ def maintenance_events(draw: st.DrawFn) -> MaintenanceWindow:
 def acknowledgements(draw: st.DrawFn) -> Acknowledgement:
     return Acknowledgement(
         subject=draw(st.sampled_from(["ticket:", "service:"])) + draw(names),
-        by=draw(st.text(max_size=20)),
+        by=draw(st.text(min_size=1, max_size=20)),
         sla=draw(st.none() | st.text(max_size=10)),
         target=draw(st.none() | st.text(max_size=10)),
         cycle=draw(st.none() | st.integers(1, INT64)),

@@ -28,8 +28,8 @@ from typing import TypeAlias
 
 __all__ = ["DedupKey", "DuplicateFilter"]
 
-DedupKey: TypeAlias = tuple[str, str, str]
-"""``(subject, source or "", id)``."""
+DedupKey: TypeAlias = tuple[str, str | None, str]
+"""``(subject, source, id)``: an absent source and an empty one differ, as in the engine."""
 
 
 class DuplicateFilter:

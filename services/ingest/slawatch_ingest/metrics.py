@@ -50,7 +50,11 @@ class Operation(StrEnum):
     """The consumer was rebuilt after a failure."""
 
 
-_REASONS: tuple[str, ...] = (*(r.value for r in RejectReason), *(r.value for r in IngestReason))
+_REASONS: tuple[str, ...] = (
+    *(r.value for r in RejectReason if r is not RejectReason.TOO_LATE),
+    *(r.value for r in IngestReason),
+)
+"""The reasons ingest rejects for (``too_late`` is the evaluator's, which counts it)."""
 _HTTP_CODES: tuple[str, ...] = ("200", "400", "413", "415", "503")
 
 

@@ -201,7 +201,7 @@ def _route(
             f"of {limit} bytes",
         )
         return _rejected(raw, rejection, event.id, key, topic, partition, offset, now, settings)
-    dedup_key: DedupKey = (subject, event.source or "", event.id)
+    dedup_key: DedupKey = (subject, event.source, event.id)
     if dedup.seen(dedup_key, now):
         return Routed(result=Result.DUPLICATE, message=None, event_id=event.id, event=event)
     out_topic = Topics.ACKS if isinstance(event, Acknowledgement) else Topics.CANONICAL

@@ -363,7 +363,13 @@ def _acknowledgement(
     if not any(subject.startswith(p) and len(subject) > len(p) for p in _SUBJECT_PREFIXES):
         _bad_value("subject", f"expected 'ticket:ID' or 'service:ID', got {_show_str(subject)}")
     by = _required(obj, "by", "by", str)
-    cycle = _optional(obj, "cycle", "cycle", int)
+    if not by:
+        _bad_value("by", "must not be empty: who acknowledged")
+    cycle = obj.get("cycle")
+    if type(cycle) is float and cycle.is_integer():
+        cycle = int(cycle)  # 1.0, as some JSON writers put an integer
+    if cycle is not None and type(cycle) is not int:
+        raise _wrong_type(cycle, "cycle", int)
     if cycle is not None and cycle < 1:
         _bad_value("cycle", f"must be 1 or more, got {cycle}")
     return Acknowledgement(
