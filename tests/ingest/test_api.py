@@ -109,6 +109,17 @@ async def test_json_array_gives_per_event_results(
     assert letter["reason"] == "unknown_type"
 
 
+async def test_a_dead_letter_quotes_an_array_element_as_it_was_written(
+    client: httpx.AsyncClient, bus: MemoryBus
+) -> None:
+    bad = '{"id": "x",  "type": "nope", "time": "%s", "weight": 1e2, "n": 123456789012345678901}'
+    body = f" [\n  {raw(ticket_created()).decode()} ,{bad % NOW}\n] ".encode()
+    answer = await client.post("/v1/events", content=body, headers=JSON)
+    assert [r["result"] for r in answer.json()["results"]] == ["accepted", "rejected"]
+    [dead] = records(bus, "t.deadletter")
+    assert orjson.loads(dead.value)["raw"] == bad % NOW
+
+
 async def test_ndjson_with_blank_lines_and_bad_lines(
     client: httpx.AsyncClient, bus: MemoryBus
 ) -> None:

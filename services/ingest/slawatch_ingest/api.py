@@ -44,6 +44,8 @@ Plus ``/healthz``, ``/readyz`` and ``/metrics``
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, Final
@@ -243,4 +245,22 @@ def _split(body: bytes, fmt: BodyFormat) -> list[tuple[int | None, bytes]]:
         return [(None, body)]
     if not isinstance(doc, list):
         raise _Refused(400, "the body is JSON but neither an array of events nor one event")
-    return [(None, orjson.dumps(element)) for element in doc]
+    return [(None, element) for element in _elements(body.decode("utf-8"))]
+
+
+_BLANK = re.compile(r"[ \t\n\r]*")
+
+
+def _elements(text: str) -> list[bytes]:
+    """The elements of a JSON array (already known to be valid) as they are written, so
+    that a dead letter quotes an event's own bytes, not a re-encoding of them."""
+    decoder = json.JSONDecoder()
+    elements: list[bytes] = []
+    at = _BLANK.match(text, text.index("[") + 1).end()  # type: ignore[union-attr]
+    while text[at] != "]":
+        _, end = decoder.raw_decode(text, at)
+        elements.append(text[at:end].encode("utf-8"))
+        at = _BLANK.match(text, end).end()  # type: ignore[union-attr]
+        if text[at] == ",":
+            at = _BLANK.match(text, at + 1).end()  # type: ignore[union-attr]
+    return elements
