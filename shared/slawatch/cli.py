@@ -34,6 +34,26 @@ app = typer.Typer(
 )
 
 
+def _print_version(given: bool) -> None:
+    if given:
+        from importlib.metadata import version
+
+        typer.echo(f"slawatch {version('slawatch')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Event-driven SLA compliance monitor."""
+
+
 def _fail(lines: Sequence[str], code: int = 2) -> None:
     for line in lines:
         typer.echo(line, err=True)
@@ -195,8 +215,15 @@ def check(
     for warning in report.warnings:
         typer.echo(f"warning: {warning.path}: {warning.message}", err=True)
     if report.definitions is not None:
-        for problem in unset_env_references(report.definitions, os.environ):
+        unset = unset_env_references(report.definitions, os.environ)
+        for problem in unset:
             typer.echo(f"warning: {problem.path}: {problem.message}", err=True)
+        if unset:
+            typer.echo(
+                "warning: set these where the notifier (or standalone) runs: it refuses to "
+                "start with a channel it cannot use",
+                err=True,
+            )
     if report.errors:
         typer.echo(f"{path}: {len(report.errors)} error(s)", err=True)
         raise typer.Exit(2)

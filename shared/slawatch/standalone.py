@@ -245,13 +245,15 @@ async def run_standalone(
         consumer = IngestConsumer(kafka_settings, bus, ingest_metrics, dedup, clock=clock)
         tasks.append(asyncio.create_task(consumer.run(), name="kafka-ingest"))
     base = f"http://{settings.host}:{settings.port}"
+    subject = "ticket:DEMO-1" if demo else "ticket:ID"
     out.write(
         f"slawatch standalone on {base}\n"
         f"  POST {base}/v1/events          send events (JSON array or NDJSON)\n"
-        f"  GET  {base}/v1/clocks?subject=ticket:DEMO-1\n"
+        f"  GET  {base}/v1/clocks?subject={subject}\n"
         f"  GET  {base}/v1/escalations      POST {base}/v1/escalations/ID/ack\n"
         f"  GET  {base}/metrics  {base}/readyz\n"
-        f"  definitions {definitions}, store {settings.database_url}\n\n"
+        f"  definitions {definitions}, store {settings.database_url}\n"
+        "Below: SLA events at their own time, notifications when they were sent (UTC).\n\n"
     )
     out.flush()
     if demo:

@@ -86,3 +86,20 @@ def test_standalone_on_a_port_in_use_says_so_before_starting(tmp_path: Path) -> 
     assert proc.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr
     assert "slawatch standalone on" not in proc.stdout
+
+
+def test_version_is_printed() -> None:
+    proc = slawatch("--version")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("slawatch ")
+
+
+def test_check_says_that_an_unset_variable_stops_the_notifier(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "SMTP_HOST"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "slawatch", "check", str(REPO / "examples/definitions.yaml")],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0
+    assert "environment variable SMTP_HOST is not set" in proc.stderr
+    assert "refuses to start with a channel it cannot use" in proc.stderr

@@ -141,6 +141,9 @@ async def test_errors_are_json_with_an_error_message_and_probes_may_use_head(
         unknown = await c.get("/v1/clocks", params={"subject": "ticket:nope"})
         assert unknown.status_code == 404
         assert unknown.json()["error"] == "ticket:nope is not known"
+        bare = await c.get("/v1/clocks", params={"subject": "nope"})
+        assert bare.status_code == 404
+        assert bare.json()["error"] == "nope is not known (a subject is ticket:ID or service:NAME)"
         nowhere = await c.get("/v2/nothing")
         assert (nowhere.status_code, nowhere.json()) == (404, {"error": "Not Found"})
         assert (await c.head("/healthz")).status_code == 200

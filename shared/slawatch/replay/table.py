@@ -19,13 +19,17 @@ __all__ = ["Timeline", "clock_name", "describe"]
 
 
 def _duration(seconds: Any) -> str:
+    """A duration to read: whole seconds from one second up, milliseconds below."""
     if seconds is None:
         return "-"
-    return format_duration(round(float(seconds) * 1_000_000))
+    value = float(seconds)
+    micros = round(value) * 1_000_000 if abs(value) >= 1 else round(value * 1_000) * 1_000
+    return format_duration(micros)
 
 
 def _short_time(text: str | None) -> str:
-    return "-" if text is None else text.replace("T", " ").replace("Z", "")
+    """An RFC 3339 UTC instant to read, to the second (``2026-03-02 09:30:00``)."""
+    return "-" if text is None else text.replace("T", " ").replace("Z", "").split(".")[0]
 
 
 def _cause(cause: Cause) -> str:
@@ -93,7 +97,8 @@ def describe(body: dict[str, Any]) -> str:
         step = f"step {body['step']}" + (f" repeat {body['repeat']}" if body["repeat"] else "")
         notice = " (retraction notice)" if body.get("notice") == "retraction" else ""
         if body.get("channel") is None:
-            return f"notify {step}{notice}: {body['status']}, {body.get('error', 'no address')}"
+            unresolved = ", ".join(body.get("unresolved") or []) or "a target"
+            return f"notify {step}{notice}: {body['status']}, no address for {unresolved}"
         failed = f" ({body['error']})" if body["status"] == "failed" and body.get("error") else ""
         return (
             f"notify {step}{notice} via {body['channel']} to {body.get('recipient')}:"
