@@ -67,6 +67,10 @@ def test_an_acknowledgement_through_the_api_stops_the_chain(tmp_path: Path) -> N
             refused = httpx.post(f"{base}/v1/escalations/{bad}/ack", json={"by": "lead"})
             assert refused.status_code == 400, (bad, refused.text)
             assert "an escalation id is" in refused.json()["error"]
+        other = found["id"].replace("T-A", "T-NOPE")
+        unknown = httpx.post(f"{base}/v1/escalations/{other}/ack", json={"by": "lead"})
+        assert unknown.status_code == 404, unknown.text
+        assert f"no escalation {other} is running" in unknown.json()["error"]
         acked = httpx.post(f"{base}/v1/escalations/{found['id']}/ack", json={"by": "lead"})
         assert acked.status_code == 202, acked.text
         for _ in range(40):
@@ -75,6 +79,8 @@ def test_an_acknowledgement_through_the_api_stops_the_chain(tmp_path: Path) -> N
             time.sleep(0.25)
         else:
             raise AssertionError("the acknowledged escalation still runs")
+        again = httpx.post(f"{base}/v1/escalations/{found['id']}/ack", json={"by": "lead"})
+        assert again.status_code == 404, "an escalation already stopped has nothing to stop"
         metrics = httpx.get(f"{base}/metrics", timeout=2).text
         assert "slawatch_escalation_acks_total 1.0" in metrics
         time.sleep(7)

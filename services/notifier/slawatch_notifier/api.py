@@ -6,7 +6,8 @@
   logged for it (status per recipient).
 - ``POST /v1/escalations/{id}/ack`` with ``{"by": "...", "note": "..."}``: writes an
   ``escalation.acknowledged`` event to the ``acks`` topic; the owner of the
-  escalation's partition applies it (rule 28a). Answers 202.
+  escalation's partition applies it (rule 28a). Answers 202, or 404 when no such
+  escalation is running (it stopped, or never started: nothing to acknowledge).
 - ``GET /v1/escalations/{id}/ack?token=...``: the signed, expiring link in emails; it
   shows a confirmation page whose button POSTs ``/v1/escalations/{id}/confirm-ack``
   (so mail scanners that open links acknowledge nothing).
@@ -28,12 +29,13 @@ from fastapi import APIRouter, FastAPI, HTTPException
 from fastapi.responses import HTMLResponse
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from slawatch.bus.base import Message, Publisher, PublishError
 from slawatch.escalation import Planner
 from slawatch.observability.http import health_router, use_error_bodies
 from slawatch.settings import Settings, Topics
+from slawatch.store.common import DB_ERRORS
 from slawatch.timeutil import format_time, parse_time
 from slawatch_notifier import store
 from slawatch_notifier.acklinks import verify_ack
@@ -80,8 +82,39 @@ def escalations_router(
     router = APIRouter()
     acks_topic = settings.topic(Topics.ACKS)
 
+    async def running_views(conn: AsyncConnection) -> list[dict[str, Any]]:
+        """Every running escalation: this process's partitions from memory, the others'
+        from the store."""
+        views = []
+        owned = dict(notifier.partitions)
+        for worker in owned.values():
+            with worker.lock:
+                views += [v.to_dict() for v in worker.planner.running()]
+        stored = await store.load_states(conn, notifier.sla_topic, but=owned)
+        for _, record in sorted(stored.items()):
+            try:
+                planner = Planner.from_record(record["planner"], notifier.catalog)
+            except KeyError:  # a definitions version this process has not loaded yet
+                continue
+            views += [v.to_dict() for v in planner.running()]
+        for view in views:
+            view["id"] = escalation_id(view)
+        return views
+
     async def acknowledge(ident: str, by: str, note: str | None) -> dict[str, Any]:
         subject, sla, target, scope = _parse(ident)
+        try:
+            async with db.connect() as conn:
+                views = await running_views(conn)
+        except DB_ERRORS as exc:
+            raise HTTPException(503, f"the escalations cannot be read: {exc}") from None
+        wanted = (subject, sla, target, int(scope) if scope.isdigit() else None)
+        if not any((v["subject"], v["sla"], v["target"], v.get("cycle")) == wanted for v in views):
+            raise HTTPException(
+                404,
+                f"no escalation {ident} is running: it has stopped, or never started"
+                " (GET /v1/escalations lists the running ones)",
+            )
         event: dict[str, Any] = {
             "id": f"ack-{uuid.uuid4()}",
             "type": "escalation.acknowledged",
@@ -103,21 +136,8 @@ def escalations_router(
 
     @router.get("/v1/escalations")
     async def running() -> dict[str, Any]:
-        views = []
-        owned = dict(notifier.partitions)
-        for worker in owned.values():
-            with worker.lock:
-                views += [v.to_dict() for v in worker.planner.running()]
         async with db.connect() as conn:
-            stored = await store.load_states(conn, notifier.sla_topic, but=owned)
-            for _, record in sorted(stored.items()):
-                try:
-                    planner = Planner.from_record(record["planner"], notifier.catalog)
-                except KeyError:  # a definitions version this process has not loaded yet
-                    continue
-                views += [v.to_dict() for v in planner.running()]
-            for view in views:
-                view["id"] = escalation_id(view)
+            views = await running_views(conn)
             logged = await store.escalation_log(conn, [v["id"] for v in views])
         by_escalation: dict[str, list[dict[str, Any]]] = {}
         for row in logged:
