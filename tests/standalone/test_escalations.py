@@ -130,6 +130,8 @@ def test_an_acknowledgement_link_records_who_it_was_sent_to(tmp_path: Path) -> N
             if not httpx.get(f"{base}/v1/escalations", timeout=2).json()["escalations"]:
                 break
             time.sleep(0.25)
+        late = httpx.post(base + html.unescape(action.group(1)))
+        assert late.status_code == 404 and "Nothing to acknowledge" in late.text
     with sqlite3.connect(store) as db:
         (by,) = db.execute("SELECT by FROM acknowledgements").fetchone()
     assert by == "lead"

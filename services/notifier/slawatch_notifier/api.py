@@ -175,7 +175,13 @@ def escalations_router(
     async def ack_confirmed(ident: str, token: str, by: str = "") -> HTMLResponse:
         if not _valid(ident, token, by):
             raise HTTPException(403, "this acknowledgement link is invalid or has expired")
-        await acknowledge(ident, by or "link", "acknowledged from a notification link")
+        try:
+            await acknowledge(ident, by or "link", "acknowledged from a notification link")
+        except HTTPException as refused:
+            if refused.status_code != 404:
+                raise
+            page = f"<p>Nothing to acknowledge: {html.escape(ident)} is no longer running.</p>"
+            return HTMLResponse(page, status_code=404)
         return HTMLResponse(f"<p>Acknowledged: {html.escape(ident)}. The escalation stops.</p>")
 
     return router
