@@ -55,8 +55,8 @@ class _Discard(io.StringIO):
 
 
 class ConsolePrinter:
-    """Prints the SLA events and the notification records published on the bus, one line
-    each, as they appear (what ``make run`` shows a newcomer)."""
+    """Prints the SLA events, notification records and acknowledgements published on the
+    bus, one line each, as they appear (what ``make run`` shows a newcomer)."""
 
     def __init__(self, bus: MemoryBus, topics: list[str], out: TextIO) -> None:
         self.bus, self.topics, self.out = bus, topics, out
@@ -223,7 +223,8 @@ async def run_standalone(
                      ready=ready, clock=clock)  # fmt: skip
     app.include_router(clocks_router(evaluator, clock))
     app.include_router(escalations_router(notifier, db, bus, settings, clock))
-    printer = ConsolePrinter(bus, [sla_topic, settings.topic(Topics.NOTIFICATIONS)], out)
+    printed = [sla_topic, settings.topic(Topics.NOTIFICATIONS), settings.topic(Topics.ACKS)]
+    printer = ConsolePrinter(bus, printed, out)
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                        access_log=False, lifespan="off")

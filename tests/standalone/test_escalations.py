@@ -86,6 +86,7 @@ def test_an_acknowledgement_through_the_api_stops_the_chain(tmp_path: Path) -> N
         time.sleep(7)
     assert any("notify step 1 via console to lead: sent" in line for line in printed), printed
     assert not any("to manager" in line for line in printed), printed
+    assert any("ticket:T-A" in line and "ACKNOWLEDGED by lead" in line for line in printed)
 
 
 def test_a_chain_in_progress_goes_on_after_a_restart(tmp_path: Path) -> None:

@@ -93,6 +93,9 @@ def describe(body: dict[str, Any]) -> str:
             f" of {_duration(body['measured_seconds'])} measured,"
             f" credit {body['credit_percent']}%"
         )
+    if kind == "escalation.acknowledged":
+        note = f": {body['note']}" if body.get("note") else ""
+        return f"ACKNOWLEDGED by {body['by']}{note}"
     if kind == "notification":
         step = f"step {body['step']}" + (f" repeat {body['repeat']}" if body["repeat"] else "")
         notice = " (retraction notice)" if body.get("notice") == "retraction" else ""
@@ -113,7 +116,7 @@ def clock_name(body: dict[str, Any]) -> str:
         return f"{body['sla']}/{body['target']} #{body['cycle']}"
     if "window_start" in body:
         return f"{body['sla']} [{_short_time(body['window_start'])[:10]}]"
-    return f"{body.get('sla')}/{body.get('target')}"
+    return f"{body.get('sla') or '*'}/{body.get('target') or '*'}"
 
 
 class Timeline:
