@@ -352,4 +352,7 @@ def main() -> None:
 
     prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
     collector.tune()
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)  # Ctrl+C before a command set up its own handling: no traceback
