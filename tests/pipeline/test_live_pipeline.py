@@ -18,6 +18,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 
@@ -135,18 +136,29 @@ def _broker_pid() -> int:
     return int(pid_file.read_text().split()[0])
 
 
+async def _readiness(service: Service) -> dict[str, Any]:
+    async with httpx.AsyncClient() as client:
+        answer = await client.get(f"http://127.0.0.1:{service.port}/readyz", timeout=5)
+    doc: dict[str, Any] = answer.json()
+    return {"status": answer.status_code, **doc}
+
+
 async def test_paused_broker_and_restarted_database_recover_by_themselves(tmp_path: Path) -> None:
-    async with pipeline(tmp_path, DESK) as line:
-        await start(line)
+    async with pipeline(tmp_path, DESK, SLAWATCH_STALL_AFTER="5s") as line:
+        _, evaluator = await start(line)
         events = tickets(120, seed=14)
         third = len(events) // 3
         await line.produce(Topics.TICKETS, raw_records(events[:third]))
         pid = _broker_pid()
         os.kill(pid, signal.SIGSTOP)
         try:
-            await asyncio.sleep(15)
+            await asyncio.sleep(12)
+            # it still polls (each poll returns nothing), but nothing is fetched
+            paused = await _readiness(evaluator)
         finally:
             os.kill(pid, signal.SIGCONT)
+        assert paused["status"] == 503, paused
+        assert paused["checks"]["consumer_stalled"] is True, paused
         await line.produce(Topics.TICKETS, raw_records(events[third : 2 * third]))
         subprocess.run([REPO / "deploy/postgres/restart.sh", "--immediate"], check=True)
         await line.produce(Topics.TICKETS, raw_records(events[2 * third :]))

@@ -334,7 +334,7 @@ class Evaluator:
 
     def ready(self) -> tuple[bool, dict[str, object]]:
         """Whether this evaluator makes progress, and why not."""
-        stalled = time.monotonic() - self.source.last_poll > self.settings.stall_after / 1e6
+        stalled = self.source.stalled_for(self.settings.stall_after / 1e6) is not None
         detail: dict[str, object] = {
             "started": self.health.started,
             "joined": self.source.joined,

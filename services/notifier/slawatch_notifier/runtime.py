@@ -265,7 +265,7 @@ class Notifier:
 
     def ready(self) -> tuple[bool, dict[str, object]]:
         """Whether this notifier makes progress."""
-        stalled = time.monotonic() - self.source.last_poll > self.settings.stall_after / 1e6
+        stalled = self.source.stalled_for(self.settings.stall_after / 1e6) is not None
         detail: dict[str, object] = {
             "started": self.started,
             "partitions": sorted(self.partitions),

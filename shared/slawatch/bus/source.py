@@ -58,6 +58,11 @@ class Source(Protocol):
     async def stop(self) -> None:
         """Leave and close."""
 
+    def stalled_for(self, limit: float) -> float | None:
+        """Seconds without progress, when over ``limit``: no poll returned, or (with
+        partitions assigned) no fetch of them answered. ``None`` while progressing."""
+        ...
+
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, source: KafkaSource) -> None:
@@ -70,6 +75,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         parts = sorted((tp.topic, tp.partition) for tp in assigned)
+        self.source.assigned_at = time.monotonic()
         if parts and self.source.on_assign is not None:
             offsets = await self.source.on_assign(parts)
             for part, offset in offsets.items():
@@ -118,6 +124,7 @@ class KafkaSource:
         self.on_assign: OnAssign | None = None
         self.on_revoke: OnRevoke | None = None
         self.last_poll = time.monotonic()
+        self.assigned_at = self.last_poll
         self.joined = False
         self._positions: dict[TopicPart, int] = {}
 
@@ -165,6 +172,22 @@ class KafkaSource:
             if end is not None and part in self._positions:
                 lags[part] = max(0, end - self._positions[part])
         return lags
+
+    def stalled_for(self, limit: float) -> float | None:
+        """As :meth:`Source.stalled_for`. A consumer can go on returning empty polls while
+        it no longer fetches (aiokafka #1154, #625): each assigned partition's last fetch
+        answer (``last_poll_timestamp``) shows it."""
+        now = time.monotonic()
+        idle = now - self.last_poll
+        assignment = self.consumer.assignment()
+        if assignment:
+            fetched = [self.consumer.last_poll_timestamp(tp) for tp in assignment]
+            latest = max((f for f in fetched if f is not None), default=None)
+            since = (
+                self.assigned_at if latest is None else now - max(time.time() - latest / 1000, 0)
+            )
+            idle = max(idle, now - max(since, self.assigned_at))
+        return idle if idle > limit else None
 
     async def stop(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -219,6 +242,10 @@ class MemorySource:
             part: max(0, self.bus.end_offset(*part) - offset)
             for part, offset in self.positions.items()
         }
+
+    def stalled_for(self, limit: float) -> float | None:
+        idle = time.monotonic() - self.last_poll
+        return idle if idle > limit else None
 
     async def stop(self) -> None:
         return None
