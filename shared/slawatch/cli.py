@@ -304,6 +304,7 @@ def standalone(
 
     from sqlalchemy.exc import SQLAlchemyError
 
+    from slawatch.definitions import DefinitionsError
     from slawatch.errors import ConfigurationError
     from slawatch.observability.logs import configure_logging
     from slawatch.replay.versions import VersionsError, load_versions
@@ -334,6 +335,8 @@ def standalone(
             )  # fmt: skip
     except ConfigurationError as exc:
         _fail([f"standalone: {exc}"])
+    except DefinitionsError as exc:
+        _fail([f"standalone: {p.path}: {p.message}" for p in exc.problems])
     except (SQLAlchemyError, OSError) as exc:
         where = _without_password(settings.database_url)
         _fail([f"standalone: cannot start: {_reason(exc)} (store {where})"], 1)

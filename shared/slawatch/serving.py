@@ -17,12 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from slawatch.definitions import DefinitionsError
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.errors import ConfigurationError
+from slawatch.observability import get_logger
 from slawatch.settings import Settings
 from slawatch.store.revision import SCHEMA_REVISION, current_revision
-from slawatch.store.versions import accept_and_load
+from slawatch.store.versions import accept_and_load, load_stored
 from slawatch.timeutil import from_datetime
 
 __all__ = ["check_schema", "kafka_options", "load_definitions_versions", "owner_name", "wall_clock"]
+
+
+_log = get_logger(__name__)
 
 
 def wall_clock() -> int:
@@ -33,17 +37,35 @@ def wall_clock() -> int:
 async def load_definitions_versions(
     settings: Settings, db: AsyncEngine
 ) -> list[DefinitionsVersion]:
-    """Every definitions version: the stored ones, plus ``SLAWATCH_DEFINITIONS`` if it changed."""
+    """Every definitions version: the stored ones, plus ``SLAWATCH_DEFINITIONS`` if it changed.
+
+    An invalid document is rejected with every problem logged, and the versions already
+    stored stay in force (``definitions.md``); with none stored, the service cannot start.
+    """
     if settings.definitions is None:
         raise ConfigurationError("set SLAWATCH_DEFINITIONS to the path of the definitions document")
     try:
         document = settings.definitions.read_text(encoding="utf-8")
-        return await accept_and_load(db, document, wall_clock())
+        return await accept_and_load(
+            db, document, wall_clock(), settings.definitions_effective_from
+        )
     except OSError as exc:
         raise ConfigurationError(f"cannot read {settings.definitions}: {exc}") from None
     except DefinitionsError as exc:
-        problems = "; ".join(f"{p.path}: {p.message}" for p in exc.problems)
-        raise ConfigurationError(f"{settings.definitions} is invalid: {problems}") from None
+        problems = [f"{p.path}: {p.message}" for p in exc.problems]
+        stored = await load_stored(db)
+        if not stored:
+            raise ConfigurationError(
+                f"{settings.definitions} is invalid: {'; '.join(problems)}"
+            ) from None
+        _log.error(
+            "the definitions document is invalid and was not accepted; the stored versions"
+            " stay in force",
+            path=str(settings.definitions),
+            problems=problems,
+            in_force=stored[-1].number,
+        )
+        return stored
 
 
 def port_problem(host: str, port: int) -> str | None:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from slawatch.timeutil import SECOND, parse_duration
+from slawatch.timeutil import SECOND, parse_duration, parse_time
 
 __all__ = ["Settings", "Topics"]
 
@@ -26,6 +26,14 @@ def _duration(value: Any) -> Any:
 
 Duration = Annotated[int, BeforeValidator(_duration)]
 """A duration in microseconds, written ``30s``, ``5m``, ``1h30m``."""
+
+
+def _instant(value: Any) -> Any:
+    return parse_time(value) if isinstance(value, str) else value
+
+
+Instant = Annotated[int, BeforeValidator(_instant)]
+"""An instant in microseconds since the epoch, written in RFC 3339 with an offset."""
 
 
 class Topics:
@@ -48,6 +56,9 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     database_url: str = "sqlite+aiosqlite:///var/slawatch.db"
     definitions: Path | None = None
+    definitions_effective_from: Instant | None = None
+    """When a changed document comes into force (not before it is accepted); unset,
+    at once. Ignored when the document is already stored."""
     lateness: Duration = 30 * SECOND
     retention: Duration = 7 * 24 * 3600 * SECOND
     max_future: Duration = 5 * 60 * SECOND

@@ -171,7 +171,9 @@ async def run_standalone(
     ensure_sqlite_directory(settings.database_url)
     upgrade(settings.database_url)
     db = store.create_engine(settings.database_url)
-    versions = await accept_and_load(db, definitions.read_text(encoding="utf-8"), clock())
+    versions = await accept_and_load(
+        db, definitions.read_text(encoding="utf-8"), clock(), settings.definitions_effective_from
+    )
     async with db.begin() as conn:
         rewound = 0
         for name in (Topics.CANONICAL, Topics.SLA_EVENTS, Topics.ACKS):

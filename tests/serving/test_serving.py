@@ -21,7 +21,7 @@ from slawatch.settings import Settings
 from slawatch.store.common import create_engine
 from slawatch.store.migrate import downgrade, head_revision, upgrade
 from slawatch.store.revision import SCHEMA_REVISION
-from slawatch.timeutil import SECOND
+from slawatch.timeutil import SECOND, parse_time
 from tests.support.live import fresh_database
 from tests.support.streams import DESK
 
@@ -73,6 +73,49 @@ async def test_definitions_versions_are_stored_and_a_change_is_the_next_one(
     assert [v.number for v in await load_definitions_versions(settings, db)] == [1]
     document.write_text(DESK.replace("8h", "9h", 1))
     assert [v.number for v in await load_definitions_versions(settings, db)] == [1, 2]
+    await db.dispose()
+
+
+async def test_an_invalid_edit_leaves_the_stored_versions_in_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/state.db"
+    upgrade(url)
+    db = create_engine(url)
+    document = tmp_path / "definitions.yaml"
+    document.write_text(DESK)
+    settings = Settings(database_url=url, definitions=document, log_format="console")
+    assert [v.number for v in await load_definitions_versions(settings, db)] == [1]
+    document.write_text(DESK.replace("8h", "8hrs", 1))
+    assert [v.number for v in await load_definitions_versions(settings, db)] == [1]
+    said = capsys.readouterr().out
+    assert "the definitions document is invalid and was not accepted" in said
+    assert "not a duration: '8hrs'" in said
+    await db.dispose()
+
+
+async def test_a_change_comes_into_force_when_it_says_never_before_it_is_given(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/state.db"
+    upgrade(url)
+    db = create_engine(url)
+    document = tmp_path / "definitions.yaml"
+    document.write_text(DESK)
+    assert await load_definitions_versions(Settings(database_url=url, definitions=document), db)
+    document.write_text(DESK.replace("8h", "9h", 1))
+    past = Settings(
+        database_url=url, definitions=document, definitions_effective_from="2020-01-01T00:00:00Z"
+    )
+    assert [v.number for v in await load_definitions_versions(past, db)] == [1]
+    later = past.model_copy(
+        update={"definitions_effective_from": parse_time("2099-04-01T00:00:00Z")}
+    )
+    versions = await load_definitions_versions(later, db)
+    assert [(v.number, v.effective_from) for v in versions][1] == (
+        2,
+        later.definitions_effective_from,
+    )
     await db.dispose()
 
 

@@ -16,15 +16,23 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slawatch.definitions import load_definitions
+from slawatch.definitions import DefinitionsError, Problem, load_definitions
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.store.schema import definitions_versions
+from slawatch.timeutil import format_time
 
 __all__ = ["accept_and_load", "load_stored"]
 
 
-async def accept_and_load(db: AsyncEngine, document: str, now: int) -> list[DefinitionsVersion]:
-    """Store ``document`` as a new version if it changed; return every version, numbered."""
+async def accept_and_load(
+    db: AsyncEngine, document: str, now: int, effective_from: int | None = None
+) -> list[DefinitionsVersion]:
+    """Store ``document`` as a new version if it changed; return every version, numbered.
+
+    A new version is in force from ``effective_from``, by default ``now``; an instant
+    before ``now`` raises :class:`~slawatch.definitions.DefinitionsError` (rule 18). The
+    first version is in force from the beginning.
+    """
     digest = hashlib.sha256(document.encode()).hexdigest()
     load_definitions(document)
     for _ in range(5):
@@ -38,10 +46,16 @@ async def accept_and_load(db: AsyncEngine, document: str, now: int) -> list[Defi
                 if rows and rows[-1].digest == digest:
                     break
                 number = rows[-1].number + 1 if rows else 1
+                if effective_from is not None and effective_from < now:
+                    message = (
+                        f"{format_time(effective_from)} is before the time of submission,"
+                        f" {format_time(now)}: a version may not apply to the past"
+                    )
+                    raise DefinitionsError([Problem("effective_from", message)])
                 await conn.execute(
                     definitions_versions.insert().values(
                         number=number,
-                        effective_from=None if number == 1 else now,
+                        effective_from=None if number == 1 else (effective_from or now),
                         digest=digest,
                         document=document,
                     )
