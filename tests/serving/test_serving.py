@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slawatch.errors import ConfigurationError
 from slawatch.serving import (
@@ -60,63 +62,53 @@ async def test_the_schema_check_reads_postgresql_revisions() -> None:
         await db.dispose()
 
 
-async def test_definitions_versions_are_stored_and_a_change_is_the_next_one(
-    tmp_path: Path,
-) -> None:
+@pytest.fixture
+async def stored(tmp_path: Path) -> AsyncIterator[tuple[Settings, AsyncEngine, Path]]:
+    """Settings with a valid document, and a migrated SQLite store."""
     url = f"sqlite+aiosqlite:///{tmp_path}/state.db"
     upgrade(url)
     db = create_engine(url)
     document = tmp_path / "definitions.yaml"
     document.write_text(DESK)
-    settings = Settings(database_url=url, definitions=document)
+    yield Settings(database_url=url, definitions=document), db, document
+    await db.dispose()
+
+
+async def test_definitions_versions_are_stored_and_a_change_is_the_next_one(
+    stored: tuple[Settings, AsyncEngine, Path],
+) -> None:
+    settings, db, document = stored
     assert [v.number for v in await load_definitions_versions(settings, db)] == [1]
     assert [v.number for v in await load_definitions_versions(settings, db)] == [1]
     document.write_text(DESK.replace("8h", "9h", 1))
     assert [v.number for v in await load_definitions_versions(settings, db)] == [1, 2]
-    await db.dispose()
 
 
 async def test_an_invalid_edit_leaves_the_stored_versions_in_force(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    stored: tuple[Settings, AsyncEngine, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/state.db"
-    upgrade(url)
-    db = create_engine(url)
-    document = tmp_path / "definitions.yaml"
-    document.write_text(DESK)
-    settings = Settings(database_url=url, definitions=document, log_format="console")
+    settings, db, document = stored
     assert [v.number for v in await load_definitions_versions(settings, db)] == [1]
     document.write_text(DESK.replace("8h", "8hrs", 1))
     assert [v.number for v in await load_definitions_versions(settings, db)] == [1]
     said = capsys.readouterr().out
     assert "the definitions document is invalid and was not accepted" in said
     assert "not a duration: '8hrs'" in said
-    await db.dispose()
 
 
 async def test_a_change_comes_into_force_when_it_says_never_before_it_is_given(
-    tmp_path: Path,
+    stored: tuple[Settings, AsyncEngine, Path],
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/state.db"
-    upgrade(url)
-    db = create_engine(url)
-    document = tmp_path / "definitions.yaml"
-    document.write_text(DESK)
-    assert await load_definitions_versions(Settings(database_url=url, definitions=document), db)
+    settings, db, document = stored
+    assert await load_definitions_versions(settings, db)
     document.write_text(DESK.replace("8h", "9h", 1))
-    past = Settings(
-        database_url=url, definitions=document, definitions_effective_from="2020-01-01T00:00:00Z"
-    )
-    assert [v.number for v in await load_definitions_versions(past, db)] == [1]
-    later = past.model_copy(
-        update={"definitions_effective_from": parse_time("2099-04-01T00:00:00Z")}
-    )
+    past = parse_time("2020-01-01T00:00:00Z")
+    too_early = settings.model_copy(update={"definitions_effective_from": past})
+    assert [v.number for v in await load_definitions_versions(too_early, db)] == [1]
+    april = parse_time("2099-04-01T00:00:00Z")
+    later = settings.model_copy(update={"definitions_effective_from": april})
     versions = await load_definitions_versions(later, db)
-    assert [(v.number, v.effective_from) for v in versions][1] == (
-        2,
-        later.definitions_effective_from,
-    )
-    await db.dispose()
+    assert [(v.number, v.effective_from) for v in versions] == [(1, None), (2, april)]
 
 
 @pytest.mark.parametrize(
