@@ -221,7 +221,7 @@ def check(
         if unset:
             typer.echo(
                 "warning: set these where the notifier (or standalone) runs: it refuses to "
-                "start with a channel it cannot use",
+                "start while one is unset",
                 err=True,
             )
     if report.errors:

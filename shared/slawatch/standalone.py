@@ -204,8 +204,10 @@ async def run_standalone(
     catalog = Catalog(versions)
 
     def rebuild() -> dict[str, Channel]:
-        defined = catalog.latest.definitions.channels
-        return build_channels(defined, os.environ, settings=settings, stream=_Discard())
+        latest = catalog.latest.definitions
+        return build_channels(
+            latest.channels, os.environ, settings=settings, stream=_Discard(), directory=latest
+        )
 
     channels = rebuild()
     sla_topic, acks_topic = settings.topic(Topics.SLA_EVENTS), settings.topic(Topics.ACKS)

@@ -102,4 +102,4 @@ def test_check_says_that_an_unset_variable_stops_the_notifier(tmp_path: Path) ->
     )  # fmt: skip
     assert proc.returncode == 0
     assert "environment variable SMTP_HOST is not set" in proc.stderr
-    assert "refuses to start with a channel it cannot use" in proc.stderr
+    assert "refuses to start while one is unset" in proc.stderr

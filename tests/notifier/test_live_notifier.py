@@ -310,8 +310,7 @@ channels:
 
 
 def recipients(smtp: SmtpServer) -> list[str]:
-    with smtp.box.lock:
-        return [str(m["To"]) for m in smtp.box.messages]
+    return smtp.box.recipients()
 
 
 async def test_role_assignee_follows_a_reassignment_that_made_no_sla_event(

@@ -90,6 +90,18 @@ async def test_sent_once_with_a_deterministic_message_id(tmp_path: Path) -> None
         await sender.db.dispose()
 
 
+async def test_a_variable_in_an_address_is_replaced_when_sending(tmp_path: Path) -> None:
+    """The record keeps the address as the definitions write it (its id is replay's)."""
+    with SmtpServer() as smtp:
+        sender = await sender_for(tmp_path, smtp.port)
+        sender.environ = {"ONCALL_EMAIL": "oncall@example.com"}
+        await log(sender, [intent(1, recipient="${ONCALL_EMAIL}")])
+        await drain(sender)
+        assert await statuses(sender) == {"n-1": ("sent", 1, None)}
+        assert smtp.box.recipients() == ["oncall@example.com"]
+        await sender.db.dispose()
+
+
 async def test_the_clock_link_points_at_the_subject_on_the_evaluators_api(
     tmp_path: Path,
 ) -> None:

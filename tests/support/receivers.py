@@ -37,6 +37,10 @@ class Mailbox:
         with self.lock:
             return [str(m["Message-ID"]) for m in self.messages]
 
+    def recipients(self) -> list[str]:
+        with self.lock:
+            return [str(m["To"]) for m in self.messages]
+
 
 class _Handler:
     def __init__(self, box: Mailbox) -> None:

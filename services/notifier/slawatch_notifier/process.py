@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -130,6 +131,7 @@ def assemble(
             wake=wake,
             finished=relay.wake,
             zone_of=functools.partial(local_zone, catalog),
+            environ=os.environ,
         )
         for _ in range(senders)
     ]

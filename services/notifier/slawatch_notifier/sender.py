@@ -30,6 +30,7 @@ from slawatch.timeutil import SECOND
 from slawatch_notifier import store
 from slawatch_notifier.acklinks import ack_url
 from slawatch_notifier.channels import Channel, ChannelError, FailureReason, RetryPolicy
+from slawatch_notifier.channels.config import expand
 from slawatch_notifier.messages import Message, compose
 from slawatch_notifier.metrics import NotifierMetrics
 
@@ -54,8 +55,11 @@ class Sender:
         wake: asyncio.Event,
         finished: Callable[[], None] = lambda: None,
         zone_of: Callable[[dict[str, Any] | None], str | None] = lambda _: None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.db, self.channels, self.settings = db, channels, settings
+        self.environ: Mapping[str, str] = {} if environ is None else environ
+        """Where ``${VAR}`` in a person's or team's address is looked up when sending."""
         self.metrics, self.clock, self.owner, self.wake = metrics, clock, owner, wake
         self.finished = finished
         self.zone_of = zone_of
@@ -72,6 +76,7 @@ class Sender:
         return OutboxEntry(row.id, self.records_topic, row.subject, orjson.dumps(body).decode())
 
     def _message(self, row: store.LoggedNotification, channel: Channel, now: int) -> Message:
+        recipient, _ = expand(row.recipient or "", self.environ)
         link = None
         if self.secret:
             link = ack_url(
@@ -79,7 +84,7 @@ class Sender:
                 self.secret,
                 row.escalation_id,
                 now + self.settings.ack_link_ttl,
-                by=row.recipient or "",
+                by=recipient,
             )
         base = self.settings.clocks_url
         clock_url = None
@@ -95,7 +100,7 @@ class Sender:
             templates_dir=self.settings.templates_dir,
             zone=self.zone_of(row.event),
         )
-        return replace(message, channel=row.channel or "", recipient=row.recipient or "")
+        return replace(message, channel=row.channel or "", recipient=recipient)
 
     async def _deliver(self, row: store.LoggedNotification, channel: Channel, now: int) -> None:
         """Compose and send; any failure but a :class:`ChannelError` is logged with its

@@ -44,7 +44,8 @@ async def serve(settings: Settings) -> None:
     catalog = Catalog(versions)
 
     def rebuild() -> dict[str, Channel]:
-        return build_channels(catalog.latest.definitions.channels, os.environ, settings=settings)
+        latest = catalog.latest.definitions
+        return build_channels(latest.channels, os.environ, settings=settings, directory=latest)
 
     channels = rebuild()
     registry = new_registry("notifier")

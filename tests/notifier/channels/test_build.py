@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from slawatch.definitions import load_definitions
 from slawatch.definitions.model import Channel as ChannelDefinition
 from slawatch.errors import ConfigurationError
 from slawatch.settings import Settings
@@ -170,3 +171,19 @@ def test_null_is_absent(settings: Settings) -> None:
     )
     email = channels["e"]
     assert isinstance(email, SmtpChannel) and email.config.port == 587
+
+
+def test_a_variable_in_a_person_or_team_address_must_be_set(settings: Settings) -> None:
+    directory = load_definitions(
+        'people: {oncall: {email: "${ONCALL_EMAIL}"}}\n'
+        'teams: {sre: {email: "sre@${MAIL_DOMAIN}"}}\n'
+        "channels: {email: {type: smtp, host: h, from: a@b.c}}\n"
+    )
+    with pytest.raises(ChannelSettingsError) as refused:
+        build_channels(directory.channels, {}, settings=settings, directory=directory)
+    assert refused.value.problems == [
+        "people.oncall.email: environment variable ONCALL_EMAIL is not set",
+        "teams.sre.email: environment variable MAIL_DOMAIN is not set",
+    ]
+    environ = {"ONCALL_EMAIL": "oncall@example.com", "MAIL_DOMAIN": "example.com"}
+    assert build_channels(directory.channels, environ, settings=settings, directory=directory)

@@ -33,7 +33,9 @@ from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, TextIO
 
+from slawatch.definitions import unset_env_references
 from slawatch.definitions.model import Channel as ChannelDefinition
+from slawatch.definitions.model import Definitions
 from slawatch.errors import ConfigurationError
 from slawatch.settings import Settings
 from slawatch_notifier.channels.config import BuildContext, SettingsReader
@@ -172,10 +174,13 @@ def build_channels(
     settings: Settings,
     clock: Callable[[], float] = time.time,
     stream: TextIO | None = None,
+    directory: Definitions | None = None,
 ) -> dict[str, Channel]:
     """Every channel of the definitions, by name; raises ChannelSettingsError.
 
-    ``environ`` is where ``${VAR}`` is looked up (pass ``os.environ`` from ``main``).
+    ``environ`` is where ``${VAR}`` is looked up (pass ``os.environ`` from ``main``);
+    with ``directory``, the definitions whose people and teams are notified, a
+    ``${VAR}`` in their addresses must be set too (the sender replaces it).
     ``clock`` (Unix seconds) stamps webhook signatures; ``stream`` is the console
     channel's output (default: standard output). ``settings`` holds the service-wide
     settings; no channel option is read from it yet.
@@ -194,6 +199,12 @@ def build_channels(
             continue
         built[name] = factories[kind](name, kind, reader, context)
         reader.finish()
+    if directory is not None:
+        problems += [
+            f"{p.path}: {p.message}"
+            for p in unset_env_references(directory, environ)
+            if not p.path.startswith("channels.")
+        ]
     if problems:
         raise ChannelSettingsError(problems)
     return built
