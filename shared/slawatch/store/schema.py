@@ -147,4 +147,5 @@ definitions_versions = sa.Table(
     sa.Column(
         "accepted_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
+    sa.Column("holidays", sa.Text, nullable=True),
 )

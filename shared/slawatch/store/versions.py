@@ -5,23 +5,28 @@ newest stored version, it is stored as the next version, in force from the momen
 is accepted (rule 18: ``effective_from`` may not be earlier than the submission).
 Every stored version is loaded, so clocks and escalations keep running under the
 version they started with (a frozen chain stays frozen across restarts and edits).
-The first version is in force from the start.
+The first version is in force from the start. Each version keeps the public holidays
+resolved when it was accepted (:func:`pinned_holidays`), and is loaded with them, so
+upgrading the ``holidays`` package never changes an accepted version.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from datetime import date
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from slawatch.definitions import DefinitionsError, Problem, load_definitions
-from slawatch.definitions.model import DefinitionsVersion
+from slawatch.definitions.model import Definitions, DefinitionsVersion
 from slawatch.store.schema import definitions_versions
 from slawatch.timeutil import format_time
 
-__all__ = ["accept_and_load", "load_stored"]
+__all__ = ["accept_and_load", "load_stored", "pinned_holidays"]
 
 
 async def accept_and_load(
@@ -58,6 +63,7 @@ async def accept_and_load(
                         effective_from=None if number == 1 else (effective_from or now),
                         digest=digest,
                         document=document,
+                        holidays=pinned_holidays(document),
                     )
                 )
             break
@@ -75,5 +81,39 @@ async def load_stored(db: AsyncEngine) -> list[DefinitionsVersion]:
             )
         ).all()
     return [
-        DefinitionsVersion(r.number, r.effective_from, load_definitions(r.document)) for r in rows
+        DefinitionsVersion(
+            r.number, r.effective_from, _with_pinned(load_definitions(r.document), r.holidays)
+        )
+        for r in rows
     ]
+
+
+def pinned_holidays(document: str) -> str:
+    """The public holidays a document's calendars resolve to now, as stored with it:
+    JSON, per calendar with a ``country``, the package version and the dates."""
+    calendars = load_definitions(document).calendars
+    pinned = {
+        c.id: {
+            "package": c.holidays_package_version,
+            "public": sorted(d.isoformat() for d in c.holidays - c.explicit_dates),
+        }
+        for c in calendars.values()
+        if c.country is not None
+    }
+    return orjson.dumps(pinned, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _with_pinned(definitions: Definitions, stored: str | None) -> Definitions:
+    """``definitions`` with each calendar's public holidays as they were stored."""
+    if not stored:
+        return definitions
+    calendars = dict(definitions.calendars)
+    for cid, pinned in orjson.loads(stored).items():
+        cal = calendars.get(cid)
+        if cal is None or cal.country is None:
+            continue
+        public = frozenset(date.fromisoformat(d) for d in pinned["public"])
+        calendars[cid] = dataclasses.replace(
+            cal, holidays=cal.explicit_dates | public, holidays_package_version=pinned["package"]
+        )
+    return dataclasses.replace(definitions, calendars=calendars)
