@@ -359,6 +359,12 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "must be positive",
     ),
     (
+        "goal of over ten years",
+        {"slas[0].targets[0].goals[1].target": "600w"},
+        "slas[0].targets[0].goals[1].target",
+        "longer than ten years",
+    ),
+    (
         "catch-all goal before the end",
         {"slas[0].targets[0].goals[0].when": DELETE},
         "slas[0].targets[0].goals[0]",
@@ -842,3 +848,18 @@ def test_sections_of_the_wrong_shape_are_rejected() -> None:
         "calendars": "calendars must be a mapping, not a list",
         "slas": "slas must be a list, not a mapping",
     }
+
+
+def test_a_when_on_the_availability_target_is_known_where_objectives_are() -> None:
+    with_objective = (
+        "availability: [{id: up, service: api, objective: 99.9, window: month, escalation: sre}]\n"
+        "escalations: {sre: {steps: [{when: {event: sla.availability.breached,"
+        " target: availability}, notify: [team:sre]}]}}\n"
+        "teams: {sre: {chat: '#sre'}}\nchannels: {chat: {type: console}}\n"
+    )
+    assert check_definitions(with_objective).warnings == []
+    without = with_objective.replace("availability: [{id: up, service: api, objective: 99.9,"
+                                     " window: month, escalation: sre}]\n", "")  # fmt: skip
+    assert "escalations.sre.steps[0].when.target" in [
+        p.path for p in check_definitions(without).warnings
+    ]

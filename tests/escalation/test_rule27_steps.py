@@ -340,3 +340,18 @@ def test_a_step_can_wait_for_any_sla_event_type() -> None:
     p = Planner(catalog(doc(chain)))
     paused = ticket_output(OutputType.PAUSED, at("09:10"))
     assert [n.body["cause"] for n in p.on_output(paused, at("09:10"))] == [paused.id]
+
+
+def test_a_target_whose_escalation_is_null_has_no_chain_not_its_slas() -> None:
+    opted_out = doc("""
+    steps:
+      - when: {event: sla.breached}
+        notify: ["person:manager"]
+    """).replace(
+        '        goals: [{target: 30m, calendar: "24x7"}]\n',
+        '        goals: [{target: 30m, calendar: "24x7"}]\n        escalation: null\n',
+        1,
+    )
+    p = Planner(catalog(opted_out))
+    assert p.on_output(breached(at("10:00"), target="response", goal="30m"), at("10:00")) == []
+    assert len(p.on_output(breached(at("10:00"), target="resolution"), at("10:00"))) == 1

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from fractions import Fraction
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
 __all__ = [
     "TICKET_FIELDS",
@@ -190,6 +190,11 @@ class WarnPoint:
     written: float | str
     fraction: Fraction | None = None
     before: int | None = None
+
+
+NO_ESCALATION: Final = ""
+"""A target's ``escalation`` when the document sets it to null: no chain for this target,
+where an absent one (``None``) means the SLA's."""
 
 
 @dataclass(frozen=True, slots=True)

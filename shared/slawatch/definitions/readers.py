@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Collection, Iterable
 from datetime import date
 from fractions import Fraction
-from typing import Concatenate, Generic, ParamSpec, TypeVar
+from typing import Concatenate, Final, Generic, ParamSpec, TypeVar
 
 from slawatch.definitions.problems import Report, at, describe, unknown_name
 from slawatch.timeutil import TimeFormatError, parse_duration
@@ -235,6 +235,11 @@ def choices(
     return tuple(valid) if len(valid) == len(found) else None
 
 
+LONGEST_DURATION: Final = 3653 * 24 * 3600 * 1_000_000
+"""Ten years: the longest duration a document may write (business time past it would
+run beyond the calendars' holiday tables and the dates Python can hold)."""
+
+
 def duration(
     report: Report, path: str, value: object, what: str, *, positive: bool = True
 ) -> int | None:
@@ -253,6 +258,9 @@ def duration(
         return None
     if positive and micros <= 0:
         report.error(path, f"{what} must be positive, not {value!r}")
+        return None
+    if micros > LONGEST_DURATION:
+        report.error(path, f"{what} is longer than ten years ({value!r}): no calendar reaches it")
         return None
     return micros
 

@@ -15,7 +15,16 @@ from fractions import Fraction
 from slawatch.definitions.calendars import ALWAYS_OPEN, working_seconds_per_day
 from slawatch.definitions.conditions import condition, triggers
 from slawatch.definitions.context import Context, calendar_name, escalation
-from slawatch.definitions.model import CalendarDef, Condition, Goal, Sla, SlaKind, Target, WarnPoint
+from slawatch.definitions.model import (
+    NO_ESCALATION,
+    CalendarDef,
+    Condition,
+    Goal,
+    Sla,
+    SlaKind,
+    Target,
+    WarnPoint,
+)
 from slawatch.definitions.problems import at, describe
 from slawatch.definitions.readers import (
     SLA_ID,
@@ -105,6 +114,8 @@ def _target(ctx: Context, path: str, value: object) -> Target | None:
     goals = fields.required("goals", _goals)
     warn_at = fields.optional("warn_at", _warn_at, goals or ())
     chain = fields.optional("escalation", escalation)
+    if chain is None and "escalation" in fields.body:
+        chain = NO_ESCALATION  # an explicit null: no chain, not the SLA's
     retroactive = fields.optional("retroactive", boolean, "retroactive")
     if target_id is None or start is None or stop is None or goals is None or not fields.valid:
         return None

@@ -151,6 +151,8 @@ def _gather_names(ctx: Context, sections: dict[str, object]) -> None:
     for item in slas if isinstance(slas, list) else []:
         targets = item.get("targets") if isinstance(item, dict) else None
         ctx.target_ids.update(ident for _, ident in _ids(targets))
+    if _ids(sections["availability"]):
+        ctx.target_ids.add("availability")  # the target of every availability output
 
 
 def _unique_ids(report: Report, sections: dict[str, object]) -> None:

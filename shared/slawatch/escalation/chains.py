@@ -75,13 +75,13 @@ def chain_for(catalog: Catalog, out: Output) -> tuple[int, EscalationChain] | No
         found = version.target(sla_id, target_id)
         if found is not None:
             sla, target = found
-            chain_id = target.escalation or sla.escalation
+            chain_id = sla.escalation if target.escalation is None else target.escalation
     else:
         for objective in version.definitions.availability:
             if objective.id == sla_id:
                 chain_id = objective.escalation
                 break
-    if chain_id is None:
+    if not chain_id:
         return None
     chain = version.definitions.escalations.get(chain_id)
     return None if chain is None else (version.number, chain)
