@@ -8,7 +8,7 @@ definitions (every error listed on standard error, never a traceback).
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO
@@ -21,6 +21,7 @@ from slawatch.replay.runner import Emitted
 from slawatch.timeutil import TimeFormatError, parse_duration, parse_time
 
 if TYPE_CHECKING:
+    from slawatch.definitions.model import Definitions
     from slawatch.settings import Settings
 
 __all__ = ["app", "main"]
@@ -224,6 +225,8 @@ def check(
                 "start while one is unset",
                 err=True,
             )
+        for refused in _channel_problems(report.definitions, os.environ):
+            typer.echo(f"warning: {refused} (the notifier will not start so)", err=True)
     if report.errors:
         typer.echo(f"{path}: {len(report.errors)} error(s)", err=True)
         raise typer.Exit(2)
@@ -231,6 +234,19 @@ def check(
         if dates:
             typer.echo(f"calendar {calendar}: holidays " + ", ".join(d.isoformat() for d in dates))
     typer.echo(f"{path}: valid")
+
+
+def _channel_problems(definitions: Definitions, environ: Mapping[str, str]) -> list[str]:
+    """What the notifier would refuse in the channels' settings, unset variables aside
+    (``check`` lists those already)."""
+    from slawatch.settings import Settings
+    from slawatch_notifier.channels import ChannelSettingsError, build_channels
+
+    try:
+        build_channels(definitions.channels, environ, settings=Settings())
+    except ChannelSettingsError as exc:
+        return [p for p in exc.problems if "environment variable" not in p]
+    return []
 
 
 @app.command()

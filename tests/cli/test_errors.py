@@ -103,3 +103,16 @@ def test_check_says_that_an_unset_variable_stops_the_notifier(tmp_path: Path) ->
     assert proc.returncode == 0
     assert "environment variable SMTP_HOST is not set" in proc.stderr
     assert "refuses to start while one is unset" in proc.stderr
+
+
+def test_check_lists_the_channel_settings_the_notifier_would_refuse(tmp_path: Path) -> None:
+    document = tmp_path / "defs.yaml"
+    document.write_text(
+        "channels: {email: {type: smtp, hostname: smtp.example.com, from: a@b.c}}\n"
+    )
+    proc = slawatch("check", str(document))
+    assert proc.returncode == 0
+    assert "warning: channels.email.host: is required (the notifier will not start so)" in (
+        proc.stderr
+    )
+    assert "channels.email.hostname: unknown setting (did you mean 'host'?)" in proc.stderr
