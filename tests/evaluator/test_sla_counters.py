@@ -213,7 +213,13 @@ def test_stopped_clocks_fill_the_elapsed_histogram_by_priority_with_goals_as_bou
     registry = CollectorRegistry()
     metrics = EvaluatorMetrics(registry)
     # the bounds come from the definitions declared: 2,700 s from a 45m goal
-    metrics.declare(versions((FIRST_RESPONSE.replace("target: 1h", "target: 45m"), None)))
+    p1 = (
+        'goals: [{when: {priority: P1}, target: 45m, calendar: "24x7"},'
+        ' {target: 1h, calendar: "24x7"}]'
+    )
+    metrics.declare(
+        versions((FIRST_RESPONSE.replace('goals: [{target: 1h, calendar: "24x7"}]', p1), None))
+    )
     metrics.count(outputs)
     name = "slawatch_ticket_sla_elapsed_seconds"
 
@@ -224,3 +230,28 @@ def test_stopped_clocks_fill_the_elapsed_histogram_by_priority_with_goals_as_bou
     assert value(registry, f"{name}_sum", priority="P1") == 2400
     assert (bucket("", "3600.0"), bucket("", "14400.0"), bucket("", "+Inf")) == (0, 1, 1)
     assert value(registry, f"{name}_sum", priority="") == 9000
+
+
+def test_a_priority_no_goal_names_is_labelled_other() -> None:
+    """Ticket data never becomes an unbounded label: the priorities the goals name, ``""``
+    for none, and ``other``; each starts at 0."""
+    by_priority = FIRST_RESPONSE.replace(
+        'goals: [{target: 1h, calendar: "24x7"}]',
+        'goals: [{when: {priority: [P1, P2]}, target: 30m, calendar: "24x7"},'
+        ' {target: 1h, calendar: "24x7"}]',
+    )
+    stopped = feed([
+        (created("e1", "2026-03-02T09:00:00Z", priority="P2"), "2026-03-02T09:00:00Z"),
+        (created("e2", "2026-03-02T09:00:00Z", "T-2", priority="weird-9"), "2026-03-02T09:00:00Z"),
+        (ticket("e3", "2026-03-02T09:10:00Z", comment=("agent", True)), "2026-03-02T09:10:00Z"),
+        (ticket("e4", "2026-03-02T09:20:00Z", "T-2", comment=("agent", True)),
+         "2026-03-02T09:20:00Z"),
+    ])  # fmt: skip
+    registry = CollectorRegistry()
+    metrics = EvaluatorMetrics(registry)
+    metrics.declare(versions((by_priority, None)))
+    count = "slawatch_ticket_sla_elapsed_seconds_count"
+    assert [value(registry, count, priority=p) for p in ("P1", "P2", "", "other")] == [0, 0, 0, 0]
+    metrics.count(stopped)
+    assert [value(registry, count, priority=p) for p in ("P1", "P2", "", "other")] == [0, 1, 0, 1]
+    assert value(registry, count, priority="weird-9") is None

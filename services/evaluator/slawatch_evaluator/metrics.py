@@ -7,14 +7,23 @@ by the definitions.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Histogram
 
 from slawatch.clock.cycle import CycleState
 from slawatch.clock.engine import Verdict
-from slawatch.definitions.model import DefinitionsVersion, WindowKind
+from slawatch.definitions.model import (
+    AllOf,
+    AnyOf,
+    Condition,
+    DefinitionsVersion,
+    FieldMatch,
+    Not,
+    WindowKind,
+)
 from slawatch.events.model import RejectReason
 from slawatch.observability import counter, gauge, histogram
 from slawatch.outputs import Output, OutputType
@@ -34,6 +43,22 @@ _OUTCOMES = frozenset({OutputType.STOPPED, OutputType.WINDOW_CLOSED})
 
 NETTED = 600 * SECOND
 """How soon after its breach a retraction is ``retracted="breached"``, netted by alerts."""
+
+OTHER_PRIORITY = "other"
+"""The ``priority`` label of a ticket whose priority no goal of its target names."""
+
+
+def _priorities_in(conditions: Iterable[Condition | None]) -> Iterator[str]:
+    """The ``priority`` values the conditions compare with."""
+    for condition in conditions:
+        if isinstance(condition, FieldMatch):
+            if condition.field == "priority":
+                yield from (str(v) for v in condition.values if v is not None)
+        elif isinstance(condition, AllOf | AnyOf):
+            yield from _priorities_in(condition.items)
+        elif isinstance(condition, Not):
+            yield from _priorities_in([condition.item])
+
 
 ELAPSED_BUCKETS = tuple(
     float(m * 60)
@@ -241,6 +266,7 @@ class EvaluatorMetrics:
         self._lag_shown: set[str] = set()
         self._kinds: dict[str, str] = {}
         self._targets: dict[tuple[str, str], str] = {}
+        self._priorities: dict[tuple[str, str], set[str]] = {}
         self._clocks_shown: set[tuple[str, str, str, str]] = set()
         self._shown: dict[tuple[str, str], set[str]] = {}
         self._windows: dict[tuple[str, str], tuple[int, float, float]] = {}
@@ -347,12 +373,9 @@ class EvaluatorMetrics:
                 body = out.body
                 counted["outcome", _labels(out), body["outcome"]] += 1
                 if kind is OutputType.STOPPED:
-                    priority = body["labels"].get("priority")
+                    priority = self._priority(body["sla"], body["target"], body["labels"])
                     self.elapsed.labels(
-                        sla=body["sla"],
-                        target=body["target"],
-                        kind=body["kind"],
-                        priority="" if priority is None else str(priority),
+                        sla=body["sla"], target=body["target"], kind=body["kind"], priority=priority
                     ).observe(body["elapsed_seconds"])
             elif kind is OutputType.RETRACTED and out.retracts is not None:
                 counted["retraction", _labels(out), _retracted(out.retracts, out.time)] += 1
@@ -368,6 +391,15 @@ class EvaluatorMetrics:
                 self.outcomes.labels(**labels, outcome=value).inc(n)
             else:
                 self.retractions.labels(**labels, retracted=value).inc(n)
+
+    def _priority(self, sla: str, target: str, labels: dict[str, Any]) -> str:
+        """The ``priority`` label: a priority the target's goals name, ``""`` for none,
+        else ``other`` (ticket data never becomes an unbounded label)."""
+        value = labels.get("priority")
+        if value is None:
+            return ""
+        text = str(value)
+        return text if text in self._priorities.get((sla, target), ()) else OTHER_PRIORITY
 
     def declare(self, versions: Sequence[DefinitionsVersion]) -> None:
         """Start every SLA target's warning, breach, retraction and outcome counters at 0.
@@ -396,15 +428,22 @@ class EvaluatorMetrics:
                 for target in sla.targets:
                     self._targets[sla.id, target.id] = sla.kind.value
                     self._declare(sla.id, target.id, sla.kind.value, ("met", "breached"))
+                    known = self._priorities.setdefault((sla.id, target.id), set())
+                    known.update(_priorities_in(g.when for g in target.goals))
             for objective in defs.availability:
                 kind = objective.kind.value
                 self.objective.labels(sla=objective.id, kind=kind).set(
-                    float(objective.objective) / 100
+                    float(objective.objective / 100)
                 )
                 if objective.window is not WindowKind.ROLLING:
                     self._declare(objective.id, "availability", kind, WINDOW_OUTCOMES)
                     self.downtime.labels(sla=objective.id, kind=kind)
                     self.measured.labels(sla=objective.id, kind=kind)
+
+        for (sla_id, target_id), known in self._priorities.items():
+            kind = self._targets[sla_id, target_id]
+            for priority in (*known, "", OTHER_PRIORITY):
+                self.elapsed.labels(sla=sla_id, target=target_id, kind=kind, priority=priority)
 
     def _declare(self, sla: str, target: str, kind: str, outcomes: Sequence[str]) -> None:
         labels = {"sla": sla, "target": target, "kind": kind}

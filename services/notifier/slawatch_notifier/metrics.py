@@ -127,6 +127,13 @@ class NotifierMetrics:
             "slawatch_notifier_last_poll_timestamp_seconds",
             "Unix time of the last poll of sla-events and acks.",
         )
+        self.consumer_lag = gauge(
+            registry,
+            "slawatch_notifier_consumer_lag",
+            "Records behind the end of each owned sla-events and acks partition.",
+            ["topic", "partition"],
+        )
+        self._lag_shown: set[tuple[str, str]] = set()
 
     def declare(self, versions: Sequence[DefinitionsVersion]) -> None:
         """Start every channel's notification and retry counters at 0, so that the first
@@ -144,6 +151,15 @@ class NotifierMetrics:
                 self.planned_steps.labels(escalation=chain, notice=notice)
             self.time_to_ack.labels(escalation=chain)
         self.show_running(dict.fromkeys(chains, 0))
+
+    def show_lag(self, lag: Mapping[tuple[str, int], int]) -> None:
+        """Set each owned partition's lag; drop the series of partitions no longer owned."""
+        shown = {(topic, str(p)): n for (topic, p), n in lag.items()}
+        for labels in self._lag_shown - shown.keys():
+            self.consumer_lag.remove(*labels)
+        for (topic, partition), n in shown.items():
+            self.consumer_lag.labels(topic=topic, partition=partition).set(n)
+        self._lag_shown = set(shown)
 
     def show_running(self, counts: Mapping[str, int]) -> None:
         """Set the running instances of each chain; a chain gone from ``counts`` shows 0."""

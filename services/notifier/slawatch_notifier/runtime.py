@@ -224,6 +224,7 @@ class Notifier:
                 self.metrics.last_poll.set(time.time())
                 now = self.clock()
                 lag = self.source.lag()
+                self.metrics.show_lag(lag)
                 topics = (self.sla_topic, self.acks_topic)
                 recovering = set(self.broken)
                 for partition in recovering:
