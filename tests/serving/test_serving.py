@@ -85,13 +85,16 @@ async def test_definitions_versions_are_stored_and_a_change_is_the_next_one(
 
 
 async def test_an_invalid_edit_leaves_the_stored_versions_in_force(
-    stored: tuple[Settings, AsyncEngine, Path], capsys: pytest.CaptureFixture[str]
+    stored: tuple[Settings, AsyncEngine, Path],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings, db, document = stored
     assert [v.number for v in await load_definitions_versions(settings, db)] == [1]
     document.write_text(DESK.replace("8h", "8hrs", 1))
     assert [v.number for v in await load_definitions_versions(settings, db)] == [1]
-    said = capsys.readouterr().out
+    captured = capsys.readouterr()
+    said = captured.out + captured.err + caplog.text  # wherever logging was configured to go
     assert "the definitions document is invalid and was not accepted" in said
     assert "not a duration: '8hrs'" in said
 
