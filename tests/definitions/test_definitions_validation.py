@@ -267,6 +267,12 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "does not parse",
     ),
     (
+        "rrule UNTIL in UTC",
+        {"availability[0].maintenance[0].rrule": "FREQ=WEEKLY;BYDAY=SU;UNTIL=20261231T235959Z"},
+        "availability[0].maintenance[0].rrule",
+        "write UNTIL in local time without a Z",
+    ),
+    (
         "rrule out of range",
         {"availability[0].maintenance[0].rrule": "FREQ=DAILY;BYHOUR=25"},
         "availability[0].maintenance[0].rrule",

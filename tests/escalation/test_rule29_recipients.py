@@ -108,6 +108,20 @@ def test_every_target_with_no_address_is_named_in_the_steps_one_failed_record() 
     ]
 
 
+def test_a_person_named_by_an_email_address_is_found_as_the_assignee() -> None:
+    """Help desks often record the assignee as an email address; people may be named so."""
+    tickets: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+        "ticket:T-1": ({"assignee": "ann.lee+oncall@example.com"}, {})
+    }
+    named = doc(
+        one_step('["role:assignee"]'),
+        people='"ann.lee+oncall@example.com": {email: ann@example.com}',
+    )
+    p = Planner(catalog(named), ticket=tickets.get)
+    [note] = p.on_output(breached(at("10:00")), at("10:00"))
+    assert note.body["recipient"] == "ann@example.com"
+
+
 def test_role_assignee_without_a_known_assignee_is_no_address() -> None:
     tickets: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         "ticket:T-1": ({"assignee": None}, {}),

@@ -161,7 +161,13 @@ def _rrule(report: Report, path: str, value: object) -> str | None:
     try:
         rrulestr(value, dtstart=_RRULE_START)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
-        report.error(path, f"rrule {value!r} does not parse: {exc}")
+        hint = ""
+        if "UNTIL" in str(exc):
+            hint = (
+                "; the rule runs in the objective's local time, so write UNTIL in local time"
+                " without a Z (UNTIL=20261231T235959)"
+            )
+        report.error(path, f"rrule {value!r} does not parse: {exc}{hint}")
         return None
     return value
 

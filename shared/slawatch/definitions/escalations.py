@@ -27,6 +27,7 @@ from slawatch.definitions.model import (
 from slawatch.definitions.problems import Report, at, describe, unknown_name
 from slawatch.definitions.readers import (
     NAME,
+    PERSON_NAME,
     Fields,
     choice,
     choices,
@@ -246,7 +247,7 @@ def _addresses(
 def person(ctx: Context, path: str, name: str, value: object) -> Person | None:
     """One entry of ``people``: addresses keyed by channel name."""
     errors_before = len(ctx.errors)
-    identifier(ctx, path, name, "a person's name", NAME)
+    identifier(ctx, path, name, "a person's name", PERSON_NAME)
     body = {} if value is None else mapping(ctx, path, value, "a person")
     if body is None:
         return None

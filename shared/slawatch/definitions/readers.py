@@ -21,6 +21,7 @@ from slawatch.timeutil import TimeFormatError, parse_duration
 
 __all__ = [
     "NAME",
+    "PERSON_NAME",
     "SLA_ID",
     "TARGET_ID",
     "Fields",
@@ -42,11 +43,15 @@ __all__ = [
 SLA_ID = re.compile(r"[a-z0-9-]+\Z")
 TARGET_ID = re.compile(r"[a-z0-9_-]+\Z")
 NAME = re.compile(r"[A-Za-z0-9_.-]+\Z")
+PERSON_NAME = re.compile(r"[A-Za-z0-9_.@+-]+\Z")
+"""A person's name may be an email address: help desks often record the assignee so,
+and ``role:assignee`` looks the assignee up among ``people`` by name."""
 
 _PATTERN_TEXT = {
     SLA_ID: "lower-case letters, digits and '-'",
     TARGET_ID: "lower-case letters, digits, '_' and '-'",
     NAME: "letters, digits, '_', '.' and '-'",
+    PERSON_NAME: "letters, digits, '_', '.', '-', '@' and '+'",
 }
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)\Z")
 
