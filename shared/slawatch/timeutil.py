@@ -56,13 +56,19 @@ _RFC3339 = re.compile(
 
 
 def parse_time(text: str) -> Instant:
-    """Parse an RFC 3339 time with an offset; digits below the microsecond are dropped."""
+    """Parse an RFC 3339 time with an offset; digits below the microsecond are dropped.
+
+    A leap second (second 60, which RFC 3339 allows) is the last microsecond of its
+    minute: instants here count no leap seconds, as POSIX time does not.
+    """
     m = _RFC3339.fullmatch(text)
     if m is None:
         raise TimeFormatError(f"not an RFC 3339 time with an offset: {text[:64]!r}")
     year, month, day, hour, minute, sec = (int(m.group(i)) for i in range(1, 7))
     frac = m.group(7) or ""
     micros = int((frac + "000000")[:6])
+    if sec == 60:
+        sec, micros = 59, 999_999
     try:
         dt = datetime(year, month, day, hour, minute, sec, micros, tzinfo=UTC)
     except ValueError as exc:

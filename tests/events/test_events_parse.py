@@ -367,7 +367,7 @@ def test_fractional_digits_below_the_microsecond_are_dropped_not_rounded() -> No
         "2025-02-29T00:00:00Z",
         "2026-03-02T24:00:00Z",
         "2026-03-02T09:60:00Z",
-        "2026-03-02T09:00:60Z",
+        "2026-03-02T09:00:61Z",
         "2026-03-02T09:00:00+24:00",
         "2026-03-02T09:00:00+01:60",
         "2026-03-02T09:00:00+0100",
@@ -391,6 +391,12 @@ def test_bad_times(text: str) -> None:
     assert rejection.reason is RejectReason.BAD_TIME
     assert rejection.field == "time"
     assert rejection.message.startswith("time: ")
+
+
+@pytest.mark.parametrize("text", ["2016-12-31T23:59:60Z", "2017-01-01T05:29:60.5+05:30"])
+def test_a_leap_second_is_the_last_microsecond_of_its_minute(text: str) -> None:
+    event = parsed(doc("ticket.updated", time=text))
+    assert event.time == parse_time("2016-12-31T23:59:59.999999Z")
 
 
 def test_bad_time_message() -> None:
