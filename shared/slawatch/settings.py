@@ -75,7 +75,9 @@ class Settings(BaseSettings):
     stall_after: Duration = 60 * SECOND
     instance_id: str | None = None
     log_level: str = "info"
-    log_format: str = "json"
+    log_format: str = "auto"
+    """``json`` (one object per line, for a log collector), ``console`` (for people), or
+    ``auto``: ``console`` when standard error is a terminal, else ``json``."""
     max_record_bytes: int = Field(default=8 * 1_048_576, gt=65_536)
     """The largest record a service produces: the Kafka producer's ``max_request_size``
     and the ``max.message.bytes`` of the topics slawatch creates."""
@@ -137,8 +139,8 @@ class Settings(BaseSettings):
     @field_validator("log_format")
     @classmethod
     def _log_format(cls, value: str) -> str:
-        if value.strip().lower() not in ("json", "console"):
-            raise ValueError("use json or console")
+        if value.strip().lower() not in ("json", "console", "auto"):
+            raise ValueError("use json, console or auto")
         return value.strip().lower()
 
     @field_validator("log_level")

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import io
 import itertools
+import logging
 import os
 import random
 import sys
@@ -169,6 +170,7 @@ async def run_standalone(
     if settings.clocks_url is None:
         settings = settings.model_copy(update={"clocks_url": settings.public_url})
     ensure_sqlite_directory(settings.database_url)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration: noise here
     upgrade(settings.database_url)
     db = store.create_engine(settings.database_url)
     versions = await accept_and_load(

@@ -93,8 +93,26 @@ def test_console_logs() -> None:
     assert not text.startswith("{")
 
 
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("stream", "json"), [(io.StringIO(), True), (_Terminal(), False)])
+def test_auto_logs_are_json_unless_a_terminal_reads_them(stream: io.StringIO, json: bool) -> None:
+    configure_logging(Settings(log_format="auto"), stream=stream)
+    try:
+        get_logger("slawatch.test").warning("careful")
+        logging.getLogger("httpx").info('HTTP Request: POST http://x "HTTP/1.1 200 OK"')
+    finally:
+        configure_logging(Settings())
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1, "httpx's line per request is kept for debug"
+    assert lines[0].startswith("{") is json
+
+
 def test_bad_log_settings_are_refused() -> None:
-    with pytest.raises(ValueError, match="json or console"):
+    with pytest.raises(ValueError, match="json, console or auto"):
         Settings(log_format="xml")
     with pytest.raises(ValueError, match="debug, info"):
         Settings(log_level="loud")

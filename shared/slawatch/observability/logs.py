@@ -4,10 +4,12 @@
 slawatch's own (structlog, :func:`get_logger`) and its libraries' (aiokafka, uvicorn, via
 the ``logging`` module), through one handler on standard error:
 
-- ``SLAWATCH_LOG_FORMAT=json`` (the default): one JSON object per line with ``timestamp``
-  (RFC 3339, UTC), ``level``, ``logger``, ``event`` (the message) and the bound fields;
-  an exception is rendered into ``exception``.
+- ``SLAWATCH_LOG_FORMAT=json``: one JSON object per line with ``timestamp`` (RFC 3339,
+  UTC), ``level``, ``logger``, ``event`` (the message) and the bound fields; an
+  exception is rendered into ``exception``.
 - ``SLAWATCH_LOG_FORMAT=console``: aligned, coloured lines for a terminal.
+- ``SLAWATCH_LOG_FORMAT=auto`` (the default): ``console`` when standard error is a
+  terminal, ``json`` otherwise (a container, a file, a pipe to a collector).
 
 ``SLAWATCH_LOG_LEVEL`` sets the root level. Calling it again replaces the handler it
 installed before (tests may reconfigure); other handlers are left alone.
@@ -35,6 +37,7 @@ class LogFormat(StrEnum):
 
     JSON = "json"
     CONSOLE = "console"
+    AUTO = "auto"
 
 
 def _dumps(obj: Any, **_: Any) -> str:
@@ -42,8 +45,15 @@ def _dumps(obj: Any, **_: Any) -> str:
 
 
 def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> None:
-    """Route structlog and standard-library logging to ``stream`` (standard error)."""
+    """Route structlog and standard-library logging to ``stream`` (standard error).
+
+    ``auto`` renders for people on a terminal and as JSON anywhere else. httpx's line
+    per request (chat and webhook deliveries, the demo feed) is kept for ``debug``.
+    """
+    out = stream if stream is not None else sys.stderr
     fmt = LogFormat(settings.log_format)
+    if fmt is LogFormat.AUTO:
+        fmt = LogFormat.CONSOLE if out.isatty() else LogFormat.JSON
     level = logging.getLevelName(settings.log_level.upper())
     if not isinstance(level, int):
         raise ValueError(f"unknown log level {settings.log_level!r}")
@@ -80,7 +90,7 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> No
             renderer,
         ],
     )
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler = logging.StreamHandler(out)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(formatter)
     root = logging.getLogger()
@@ -92,6 +102,7 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> No
         library = logging.getLogger(name)
         library.handlers.clear()
         library.propagate = True
+    logging.getLogger("httpx").setLevel(level if level <= logging.DEBUG else logging.WARNING)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
