@@ -210,3 +210,19 @@ async def test_built_consumers_read_from_the_start_and_never_auto_commit(prefix:
     finally:
         await consumer.stop()
     assert got == [b"one", b"two"]
+
+
+async def test_the_batches_after_a_refused_one_are_candidates_not_a_failure(prefix: str) -> None:
+    """The idempotent producer refuses the batches after a refused one as out of
+    sequence: they are named with it, so the caller can send them again."""
+    bootstrap = kafka_bootstrap()
+    topic = prefix + "after-refused"
+    await ensure_topics(bootstrap, [topic], 1, {"max.message.bytes": "100000"})
+    first, after = Message(topic, b"k", b"first"), Message(topic, b"k", b"after")
+    big = Message(topic, b"k", b"x" * 1_200_000)
+    async with KafkaPublisher(bootstrap) as publisher:
+        with pytest.raises(RecordRefused) as refused:
+            await publisher.publish([first, big, after])
+        assert big in refused.value.candidates and after in refused.value.candidates
+        await publisher.publish([after])
+    assert [r.value for r in await read_topic(bootstrap, topic, 2)] == [b"first", b"after"]

@@ -82,10 +82,6 @@ _REFUSALS: Final = (MessageSizeTooLargeError, RecordListTooLargeError)
 """Errors no retry mends: the record is larger than its topic or the producer takes."""
 
 
-def _retriable(result: object) -> bool:
-    return isinstance(result, BaseException) and not isinstance(result, _REFUSALS)
-
-
 def _refusal(results: Sequence[object], oversized: Sequence[Message], limit: int) -> str:
     """Why records were refused: the broker's first refusal, else the producer's limit."""
     refusal = next((r for r in results if isinstance(r, _REFUSALS)), None)
@@ -212,10 +208,16 @@ class KafkaPublisher:
         except Exception as exc:
             failure = exc
         results = await asyncio.gather(*(f for f, _ in sent), return_exceptions=True)
+        # after a refused batch, the idempotent producer's later batches to that partition
+        # are refused as out of sequence: they are not acknowledged either, not a failure
+        refusals: tuple[type[BaseException], ...] = _REFUSALS
+        if any(isinstance(r, _REFUSALS) for r in results):
+            refusals = (*_REFUSALS, OutOfOrderSequenceNumber)
         outcomes = zip(sent, results, strict=True)
-        refused = [m for (_, batch), r in outcomes if isinstance(r, _REFUSALS) for m in batch]
+        refused = [m for (_, batch), r in outcomes if isinstance(r, refusals) for m in batch]
         if failure is None:
-            failure = next((r for r in results if _retriable(r)), None)
+            errors = (r for r in results if isinstance(r, BaseException))
+            failure = next((r for r in errors if not isinstance(r, refusals)), None)
         if failure is None and (oversized or refused):
             self._broken = True  # a refused batch leaves the idempotent sequence behind
             self.last_error = _refusal(results, oversized, self._options["max_request_size"])
