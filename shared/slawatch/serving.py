@@ -53,7 +53,11 @@ async def load_definitions_versions(
         raise ConfigurationError(f"cannot read {settings.definitions}: {exc}") from None
     except DefinitionsError as exc:
         problems = [f"{p.path}: {p.message}" for p in exc.problems]
-        stored = await load_stored(db)
+        try:
+            stored = await load_stored(db)
+        except DefinitionsError as bad:
+            listed = "; ".join(f"{p.path}: {p.message}" for p in bad.problems)
+            raise ConfigurationError(f"a stored definitions version is invalid: {listed}") from None
         if not stored:
             raise ConfigurationError(
                 f"{settings.definitions} is invalid: {'; '.join(problems)}"

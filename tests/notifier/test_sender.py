@@ -99,6 +99,10 @@ async def test_a_variable_in_an_address_is_replaced_when_sending(tmp_path: Path)
         await drain(sender)
         assert await statuses(sender) == {"n-1": ("sent", 1, None)}
         assert smtp.box.recipients() == ["oncall@example.com"]
+        await log(sender, [intent(2, recipient="${UNSET_MAIL}@example.com")])
+        await drain(sender)
+        assert (await statuses(sender))["n-2"] == ("failed", 1, "rejected")
+        assert smtp.box.recipients() == ["oncall@example.com"], "nothing sent to @example.com"
         await sender.db.dispose()
 
 

@@ -112,6 +112,10 @@ async def test_a_change_comes_into_force_when_it_says_never_before_it_is_given(
     later = settings.model_copy(update={"definitions_effective_from": april})
     versions = await load_definitions_versions(later, db)
     assert [(v.number, v.effective_from) for v in versions] == [(1, None), (2, april)]
+    # a fix edited in meanwhile may not come into force before the pending version
+    document.write_text(DESK.replace("8h", "10h", 1))
+    assert [v.number for v in await load_definitions_versions(settings, db)] == [1, 2]
+    assert [v.number for v in await load_definitions_versions(later, db)] == [1, 2, 3]
 
 
 @pytest.mark.parametrize(

@@ -71,6 +71,16 @@ def _parse(ident: str) -> tuple[str, str, str, str]:
     )
 
 
+def _names(view: dict[str, Any], subject: str, sla: str, target: str, scope: str) -> bool:
+    """Whether a running escalation's view is the one an escalation id names."""
+    if (view["subject"], view["sla"], view["target"]) != (subject, sla, target):
+        return False
+    if scope.isdigit():
+        return bool(view.get("cycle") == int(scope))
+    window = view.get("window_start")
+    return window is not None and parse_time(str(window)) == parse_time(scope)
+
+
 def escalations_router(
     notifier: Notifier,
     db: AsyncEngine,
@@ -82,10 +92,12 @@ def escalations_router(
     router = APIRouter()
     acks_topic = settings.topic(Topics.ACKS)
 
-    async def running_views(conn: AsyncConnection) -> list[dict[str, Any]]:
+    async def running_views(conn: AsyncConnection) -> tuple[list[dict[str, Any]], bool]:
         """Every running escalation: this process's partitions from memory, the others'
-        from the store."""
-        views = []
+        from the store; and whether some partition's state could not be read (a
+        definitions version not loaded here yet), whose escalations are left out."""
+        views: list[dict[str, Any]] = []
+        unreadable = False
         owned = dict(notifier.partitions)
         for worker in owned.values():
             with worker.lock:
@@ -95,21 +107,21 @@ def escalations_router(
             try:
                 planner = Planner.from_record(record["planner"], notifier.catalog)
             except KeyError:  # a definitions version this process has not loaded yet
+                unreadable = True
                 continue
             views += [v.to_dict() for v in planner.running()]
         for view in views:
             view["id"] = escalation_id(view)
-        return views
+        return views, unreadable
 
     async def acknowledge(ident: str, by: str, note: str | None) -> dict[str, Any]:
         subject, sla, target, scope = _parse(ident)
         try:
             async with db.connect() as conn:
-                views = await running_views(conn)
+                views, unreadable = await running_views(conn)
         except DB_ERRORS as exc:
             raise HTTPException(503, f"the escalations cannot be read: {exc}") from None
-        wanted = (subject, sla, target, int(scope) if scope.isdigit() else None)
-        if not any((v["subject"], v["sla"], v["target"], v.get("cycle")) == wanted for v in views):
+        if not unreadable and not any(_names(v, subject, sla, target, scope) for v in views):
             raise HTTPException(
                 404,
                 f"no escalation {ident} is running: it has stopped, or never started"
@@ -137,7 +149,7 @@ def escalations_router(
     @router.get("/v1/escalations")
     async def running() -> dict[str, Any]:
         async with db.connect() as conn:
-            views = await running_views(conn)
+            views, _ = await running_views(conn)
             logged = await store.escalation_log(conn, [v["id"] for v in views])
         by_escalation: dict[str, list[dict[str, Any]]] = {}
         for row in logged:

@@ -76,7 +76,11 @@ class Sender:
         return OutboxEntry(row.id, self.records_topic, row.subject, orjson.dumps(body).decode())
 
     def _message(self, row: store.LoggedNotification, channel: Channel, now: int) -> Message:
-        recipient, _ = expand(row.recipient or "", self.environ)
+        recipient, unset = expand(row.recipient or "", self.environ)
+        if unset:
+            names = ", ".join(unset)
+            detail = f"the address {row.recipient!r} needs {names}, which is not set"
+            raise ChannelError(FailureReason.REJECTED, detail, retryable=False)
         link = None
         if self.secret:
             link = ack_url(

@@ -75,11 +75,11 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         parts = sorted((tp.topic, tp.partition) for tp in assigned)
-        self.source.assigned_at = time.monotonic()
         if parts and self.source.on_assign is not None:
             offsets = await self.source.on_assign(parts)
             for part, offset in offsets.items():
                 self.source.seek(part, offset)
+        self.source.assigned_at = time.monotonic()  # after loading: fetching starts now
         self.source.joined = True
 
 
@@ -181,12 +181,13 @@ class KafkaSource:
         idle = now - self.last_poll
         assignment = self.consumer.assignment()
         if assignment:
-            fetched = [self.consumer.last_poll_timestamp(tp) for tp in assignment]
-            latest = max((f for f in fetched if f is not None), default=None)
-            since = (
-                self.assigned_at if latest is None else now - max(time.time() - latest / 1000, 0)
-            )
-            idle = max(idle, now - max(since, self.assigned_at))
+            wall = time.time()
+            for tp in assignment:  # each partition: one a fetch no longer reaches counts
+                fetched = self.consumer.last_poll_timestamp(tp)
+                since = self.assigned_at
+                if fetched is not None:
+                    since = max(since, now - max(wall - fetched / 1000, 0))
+                idle = max(idle, now - since)
         return idle if idle > limit else None
 
     async def stop(self) -> None:

@@ -51,6 +51,14 @@ async def accept_and_load(
                 if rows and rows[-1].digest == digest:
                     break
                 number = rows[-1].number + 1 if rows else 1
+                pending = rows[-1].effective_from if rows else None
+                if pending is not None and (effective_from or now) < pending:
+                    message = (
+                        f"version {rows[-1].number} comes into force at {format_time(pending)};"
+                        " a newer version may not come into force before it (set"
+                        " SLAWATCH_DEFINITIONS_EFFECTIVE_FROM to that time or later)"
+                    )
+                    raise DefinitionsError([Problem("effective_from", message)])
                 if effective_from is not None and effective_from < now:
                     message = (
                         f"{format_time(effective_from)} is before the time of submission,"

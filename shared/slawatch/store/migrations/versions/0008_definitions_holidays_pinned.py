@@ -23,6 +23,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("definitions_versions", sa.Column("holidays", sa.Text, nullable=True))
+    from slawatch.definitions import DefinitionsError
     from slawatch.store.versions import pinned_holidays
 
     bind = op.get_bind()
@@ -33,11 +34,11 @@ def upgrade() -> None:
         sa.column("holidays"),
     )
     for number, document in bind.execute(sa.select(table.c.number, table.c.document)).all():
-        bind.execute(
-            table.update()
-            .where(table.c.number == number)
-            .values(holidays=pinned_holidays(document))
-        )
+        try:
+            pinned = pinned_holidays(document)
+        except DefinitionsError:
+            continue  # a document today's validation refuses: left unpinned, loading says why
+        bind.execute(table.update().where(table.c.number == number).values(holidays=pinned))
 
 
 def downgrade() -> None:
