@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import sqlalchemy as sa
 
+from slawatch.definitions import load_definitions
 from slawatch.store.common import create_engine
 from slawatch.store.migrate import upgrade
 from slawatch.store.schema import definitions_versions
@@ -60,7 +61,7 @@ async def test_a_version_keeps_the_public_holidays_it_was_accepted_with(tmp_path
     office = accepted.definitions.calendars["office"]
     assert date(2026, 4, 27) in office.holidays and date(2026, 12, 24) in office.holidays
     # as if an older package had not known King's Day and had known 5 May
-    pinned = orjson.loads(pinned_holidays(NL_OFFICE))
+    pinned = orjson.loads(pinned_holidays(load_definitions(NL_OFFICE)))
     assert pinned["office"]["package"] == office.holidays_package_version
     public = set(pinned["office"]["public"]) - {"2026-04-27"} | {"2026-05-05"}
     pinned["office"] = {"package": "0.1", "public": sorted(public)}
@@ -92,5 +93,5 @@ async def test_versions_stored_before_holidays_were_pinned_are_pinned_by_the_mig
     upgrade(url)
     async with db.connect() as conn:
         stored = (await conn.execute(sa.select(definitions_versions.c.holidays))).scalar_one()
-    assert orjson.loads(stored) == orjson.loads(pinned_holidays(NL_OFFICE))
+    assert orjson.loads(stored) == orjson.loads(pinned_holidays(load_definitions(NL_OFFICE)))
     await db.dispose()

@@ -32,10 +32,6 @@ from slawatch_evaluator.runtime import Evaluator
 __all__ = ["clocks_router", "create_app"]
 
 
-_PREFIXES = ("ticket:", "service:")
-_SUBJECT_HINT = " (a subject is ticket:ID or service:NAME)"
-
-
 def create_app(
     evaluator: Evaluator, registry: CollectorRegistry, clock: Callable[[], int]
 ) -> FastAPI:
@@ -69,9 +65,11 @@ def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
         except DB_ERRORS as exc:
             raise HTTPException(503, f"the store cannot be read: {exc}") from None
         if record is None:
-            hint = (
-                "" if subject.startswith(_PREFIXES) else " (a subject is ticket:ID or service:NAME)"
-            )
+            try:
+                kind_of_key(subject)
+                hint = ""
+            except ValueError:
+                hint = " (a subject is ticket:ID or service:NAME)"
             raise HTTPException(404, f"{subject} is not known{hint}")
         kind = kind_of_key(subject)
         state = kind.from_record(record["state"], catalog())

@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from slawatch.bus import Message, Publisher, RecordRefused
-from slawatch.events import RejectReason
+from slawatch.events import Rejection, RejectReason
 from slawatch.observability import get_logger
 from slawatch.settings import Settings
 from slawatch_ingest.dedup import DuplicateFilter
-from slawatch_ingest.pipeline import IngestReason, Result, Routed, dead_letter
+from slawatch_ingest.pipeline import Result, Routed, dead_letter, rejected
 
 __all__ = ["Decided", "deliver"]
 
@@ -99,12 +99,16 @@ async def _deliver_one(
             f"topic {message.topic} refused the {len(message.value)}-byte record of this "
             f"event ({refusal}); raise the topic's max.message.bytes"
         )
-        routed = Routed(
-            result=Result.REJECTED,
-            message=_letter(decided, RejectReason.TOO_LARGE, error, None, now, settings),
-            event_id=routed.event_id,
-            reason=RejectReason.TOO_LARGE,
-            error=error,
+        routed = rejected(
+            decided.raw,
+            Rejection(RejectReason.TOO_LARGE, error),
+            routed.event_id,
+            decided.key,
+            decided.topic,
+            decided.partition,
+            decided.offset,
+            now,
+            settings,
         )
         try:
             await publisher.publish([_message(routed)])
@@ -113,32 +117,20 @@ async def _deliver_one(
         else:
             return routed
     assert routed.reason is not None and routed.error is not None
-    unquoted = settings.model_copy(update={"deadletter_raw_max_bytes": 0})
-    letter = _letter(decided, routed.reason, routed.error, routed.field, now, unquoted)
-    await publisher.publish([letter])
-    return dataclasses.replace(routed, message=letter)
-
-
-def _letter(
-    decided: Decided,
-    reason: RejectReason | IngestReason,
-    error: str,
-    field: str | None,
-    now: int,
-    settings: Settings,
-) -> Message:
-    return dead_letter(
+    letter = dead_letter(
         decided.raw,
         key=decided.key,
         topic=decided.topic,
         partition=decided.partition,
         offset=decided.offset,
         now=now,
-        reason=reason,
-        error=error,
-        field=field,
-        settings=settings,
+        reason=routed.reason,
+        error=routed.error,
+        field=routed.field,
+        settings=settings.model_copy(update={"deadletter_raw_max_bytes": 0}),
     )
+    await publisher.publish([letter])
+    return dataclasses.replace(routed, message=letter)
 
 
 def _message(routed: Routed) -> Message:

@@ -71,6 +71,7 @@ __all__ = [
     "Routed",
     "dead_letter",
     "ingest_one",
+    "rejected",
 ]
 
 HTTP_TOPIC: Final = "http"
@@ -177,7 +178,7 @@ def _route(
 ) -> Routed:
     parsed = parse_event(raw, max_bytes=settings.max_event_bytes)
     if isinstance(parsed, Rejection):
-        return _rejected(raw, parsed, None, key, topic, partition, offset, now, settings)
+        return rejected(raw, parsed, None, key, topic, partition, offset, now, settings)
     event = parsed
     if event.time - now > settings.max_future:
         rejection = Rejection(
@@ -187,7 +188,7 @@ def _route(
             f"{format_duration(settings.max_future)}",
             "time",
         )
-        return _rejected(raw, rejection, event.id, key, topic, partition, offset, now, settings)
+        return rejected(raw, rejection, event.id, key, topic, partition, offset, now, settings)
     if event.received_at is None:
         event = dataclasses.replace(event, received_at=now)
     subject = event.subject
@@ -200,7 +201,7 @@ def _route(
             f"the canonical event is {len(value)} bytes, more than the largest record "
             f"of {limit} bytes",
         )
-        return _rejected(raw, rejection, event.id, key, topic, partition, offset, now, settings)
+        return rejected(raw, rejection, event.id, key, topic, partition, offset, now, settings)
     dedup_key: DedupKey = (subject, event.source, event.id)
     if dedup.seen(dedup_key, now):
         return Routed(result=Result.DUPLICATE, message=None, event_id=event.id, event=event)
@@ -214,7 +215,7 @@ def _route(
     )
 
 
-def _rejected(
+def rejected(
     raw: bytes,
     rejection: Rejection,
     event_id: str | None,
@@ -225,6 +226,7 @@ def _rejected(
     now: int,
     settings: Settings,
 ) -> Routed:
+    """The decision to dead-letter ``raw``, from where it came, for ``rejection``."""
     if event_id is None and rejection.reason not in _UNREADABLE:
         event_id = _id_of(raw)
     return Routed(

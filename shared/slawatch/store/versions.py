@@ -39,7 +39,7 @@ async def accept_and_load(
     first version is in force from the beginning.
     """
     digest = hashlib.sha256(document.encode()).hexdigest()
-    load_definitions(document)
+    pinned = pinned_holidays(load_definitions(document))
     for _ in range(5):
         try:
             async with db.begin() as conn:
@@ -71,7 +71,7 @@ async def accept_and_load(
                         effective_from=None if number == 1 else (effective_from or now),
                         digest=digest,
                         document=document,
-                        holidays=pinned_holidays(document),
+                        holidays=pinned,
                     )
                 )
             break
@@ -96,10 +96,10 @@ async def load_stored(db: AsyncEngine) -> list[DefinitionsVersion]:
     ]
 
 
-def pinned_holidays(document: str) -> str:
+def pinned_holidays(definitions: Definitions) -> str:
     """The public holidays a document's calendars resolve to now, as stored with it:
     JSON, per calendar with a ``country``, the package version and the dates."""
-    calendars = load_definitions(document).calendars
+    calendars = definitions.calendars
     pinned = {
         c.id: {
             "package": c.holidays_package_version,

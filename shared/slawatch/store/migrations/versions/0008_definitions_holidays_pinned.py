@@ -23,7 +23,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("definitions_versions", sa.Column("holidays", sa.Text, nullable=True))
-    from slawatch.definitions import DefinitionsError
+    from slawatch.definitions import DefinitionsError, load_definitions
     from slawatch.store.versions import pinned_holidays
 
     bind = op.get_bind()
@@ -35,7 +35,7 @@ def upgrade() -> None:
     )
     for number, document in bind.execute(sa.select(table.c.number, table.c.document)).all():
         try:
-            pinned = pinned_holidays(document)
+            pinned = pinned_holidays(load_definitions(document))
         except DefinitionsError:
             continue  # a document today's validation refuses: left unpinned, loading says why
         bind.execute(table.update().where(table.c.number == number).values(holidays=pinned))
