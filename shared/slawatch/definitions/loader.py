@@ -220,8 +220,11 @@ def holidays_by_calendar(
     }
 
 
-def unset_env_references(defs: Definitions, environ: Mapping[str, str]) -> list[Problem]:
-    """Each ``${VAR}`` in channel settings and addresses that ``environ`` does not set."""
+def unset_env_references(
+    defs: Definitions, environ: Mapping[str, str], *, channels: bool = True
+) -> list[Problem]:
+    """Each ``${VAR}`` in channel settings (unless ``channels`` is false) and in people's
+    and teams' addresses that ``environ`` does not set."""
     found: list[Problem] = []
 
     def scan(path: str, value: object) -> None:
@@ -230,7 +233,7 @@ def unset_env_references(defs: Definitions, environ: Mapping[str, str]) -> list[
                 if name not in environ:
                     found.append(Problem(path, f"environment variable {name} is not set"))
 
-    for channel in defs.channels.values():
+    for channel in defs.channels.values() if channels else ():
         for key, value in channel.settings:
             scan(at(at("channels", channel.id), key), value)
     for section, entries in (("people", defs.people), ("teams", defs.teams)):

@@ -200,11 +200,8 @@ def build_channels(
         built[name] = factories[kind](name, kind, reader, context)
         reader.finish()
     if directory is not None:
-        problems += [
-            f"{p.path}: {p.message}"
-            for p in unset_env_references(directory, environ)
-            if not p.path.startswith("channels.")
-        ]
+        unset = unset_env_references(directory, environ, channels=False)
+        problems += [f"{p.path}: {p.message}" for p in unset]
     if problems:
         raise ChannelSettingsError(problems)
     return built
