@@ -243,9 +243,9 @@ def _channel_problems(definitions: Definitions, environ: Mapping[str, str]) -> l
     from slawatch_notifier.channels import ChannelSettingsError, build_channels
 
     try:
-        build_channels(definitions.channels, environ, settings=Settings())
+        build_channels(definitions.channels, environ, settings=Settings(), unset_is_problem=False)
     except ChannelSettingsError as exc:
-        return [p for p in exc.problems if "environment variable" not in p]
+        return exc.problems
     return []
 
 

@@ -6,7 +6,7 @@ import contextlib
 import os
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -27,6 +27,27 @@ def notifications_sent(metrics: str) -> float:
     return 0.0
 
 
+def start_demo(port: int, exit_after: int, **env: str) -> subprocess.Popen[str]:
+    """``make run``'s script on ``port``, stopping by itself after ``exit_after`` seconds."""
+    return subprocess.Popen(
+        [str(REPO / "deploy/run-demo.sh"), "--exit-after", str(exit_after)],
+        env={**os.environ, "SLAWATCH_PORT": str(port), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def poll(attempt: Callable[[], bool], tries: int = 200, pause: float = 0.25) -> bool:
+    """Call ``attempt`` until it returns true (HTTP errors count as false); whether it did."""
+    for _ in range(tries):
+        with contextlib.suppress(httpx.HTTPError):
+            if attempt():
+                return True
+        time.sleep(pause)
+    return False
+
+
 @pytest.fixture
 def port() -> Iterator[int]:
     """A free port; the demo store ``make run`` makes for it is removed afterwards."""
@@ -37,30 +58,23 @@ def port() -> Iterator[int]:
 
 
 def test_demo_shows_clocks_warn_breach_and_notify_within_a_minute(port: int) -> None:
-    env = {**os.environ, "SLAWATCH_PORT": str(port), "SLAWATCH_LOG_LEVEL": "warning"}
     began = time.monotonic()
-    proc = subprocess.Popen(
-        [str(REPO / "deploy/run-demo.sh"), "--exit-after", "45"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_demo(port, 45, SLAWATCH_LOG_LEVEL="warning")
     api: dict[str, int] = {}
-    for _ in range(200):
-        try:
-            api["ready"] = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code
-            clocks = httpx.get(f"http://127.0.0.1:{port}/v1/clocks",
-                               params={"subject": "ticket:DEMO-1"}, timeout=1)  # fmt: skip
-            if clocks.status_code == 200 and api["ready"] == 200:
-                api["clocks"] = len(clocks.json()["clocks"])
-                metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
-                api["metrics"] = int("slawatch_open_clocks" in metrics)
-                api["created_series"] = sum("_created" in line for line in metrics.splitlines())
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
+
+    def api_answers() -> bool:
+        api["ready"] = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code
+        clocks = httpx.get(f"http://127.0.0.1:{port}/v1/clocks",
+                           params={"subject": "ticket:DEMO-1"}, timeout=1)  # fmt: skip
+        if clocks.status_code != 200 or api["ready"] != 200:
+            return False
+        api["clocks"] = len(clocks.json()["clocks"])
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
+        api["metrics"] = int("slawatch_open_clocks" in metrics)
+        api["created_series"] = sum("_created" in line for line in metrics.splitlines())
+        return True
+
+    poll(api_answers)
     sent = 0.0
     while sent == 0 and proc.poll() is None:
         with contextlib.suppress(httpx.HTTPError):
@@ -83,19 +97,11 @@ def test_a_second_run_leaves_the_first_running(port: int) -> None:
     """``make run`` again on the same port stops before touching the first one's store,
     and a standalone pointed at a store in use refuses to start."""
     env = {**os.environ, "SLAWATCH_PORT": str(port)}
-    first = subprocess.Popen(
-        [str(REPO / "deploy/run-demo.sh"), "--exit-after", "40"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    first = start_demo(port, 40)
     try:
-        for _ in range(200):
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            time.sleep(0.25)
+        assert poll(
+            lambda: httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+        )
         store = REPO / f"var/standalone-demo-{port}.db"
         assert store.exists()
         again = subprocess.run(

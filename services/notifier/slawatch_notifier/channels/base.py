@@ -175,6 +175,7 @@ def build_channels(
     clock: Callable[[], float] = time.time,
     stream: TextIO | None = None,
     directory: Definitions | None = None,
+    unset_is_problem: bool = True,
 ) -> dict[str, Channel]:
     """Every channel of the definitions, by name; raises ChannelSettingsError.
 
@@ -183,14 +184,15 @@ def build_channels(
     ``${VAR}`` in their addresses must be set too (the sender replaces it).
     ``clock`` (Unix seconds) stamps webhook signatures; ``stream`` is the console
     channel's output (default: standard output). ``settings`` holds the service-wide
-    settings; no channel option is read from it yet.
+    settings; no channel option is read from it yet. With ``unset_is_problem`` false, a
+    setting whose variable is unset is left at its default instead of being a problem.
     """
     context = BuildContext(settings=settings, clock=clock, stream=stream)
     factories = _factories()
     problems: list[str] = []
     built: dict[str, Channel] = {}
     for name, definition in definitions_channels.items():
-        reader = SettingsReader(name, definition.settings, environ, problems)
+        reader = SettingsReader(name, definition.settings, environ, problems, unset_is_problem)
         try:
             kind = ChannelType(definition.type)
         except ValueError:

@@ -87,6 +87,7 @@ class SettingsReader:
     pairs: Iterable[tuple[str, Scalar]]
     environ: Mapping[str, str]
     problems: list[str]
+    unset_is_problem: bool = True
     _values: dict[str, Scalar | _Unset] = field(init=False, default_factory=dict)
     _read: set[str] = field(init=False, default_factory=set)
 
@@ -96,7 +97,7 @@ class SettingsReader:
                 continue
             if isinstance(raw, str):
                 text, missing = expand(raw, self.environ)
-                for name in missing:
+                for name in missing if self.unset_is_problem else ():
                     self.problem(key, f"environment variable {name} is not set")
                 self._values[key] = _UNSET if missing else text
             else:
