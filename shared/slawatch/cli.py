@@ -11,10 +11,11 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import orjson
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from slawatch import collector
 from slawatch.replay.runner import Emitted
@@ -26,7 +27,27 @@ if TYPE_CHECKING:
 
 __all__ = ["app", "main"]
 
+
+class _PlainHelp:
+    """Lists ``--help`` without the ``<bool>`` type typer 0.29 gives it."""
+
+    def get_help_option(self, ctx: Any) -> typer.core.TyperOption | None:
+        option: typer.core.TyperOption | None = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class _Command(_PlainHelp, TyperCommand):
+    pass
+
+
+class _Group(_PlainHelp, TyperGroup):
+    pass
+
+
 app = typer.Typer(
+    cls=_Group,
     name="slawatch",
     help="Event-driven SLA compliance monitor.",
     no_args_is_help=True,
@@ -48,7 +69,11 @@ def _options(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_print_version, is_eager=True, help="Print the version."
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            metavar="",
+            help="Print the version.",
         ),
     ] = False,
 ) -> None:
@@ -105,25 +130,38 @@ def _output_problems(output: Path, events: Path | None) -> list[str]:
     return []
 
 
-@app.command()
+@app.command(cls=_Command)
 def replay(
     definitions: Annotated[
         list[str],
         typer.Option(
-            "--definitions", help="FILE\\[@EFFECTIVE_FROM], once per definitions version."
+            "--definitions",
+            metavar="FILE[@TIME]",
+            help="A definitions document, in force from TIME (default: always); once per "
+            "definitions version.",
         ),
     ],
-    events: Annotated[str, typer.Option("--events", help="Input events, JSONL; - for stdin.")],
+    events: Annotated[
+        str, typer.Option("--events", metavar="FILE", help="Input events, JSONL; - for stdin.")
+    ],
     until: Annotated[
-        str | None, typer.Option(help="Advance processing time to this instant.")
+        str | None, typer.Option(metavar="TIME", help="Advance processing time to this instant.")
     ] = None,
-    lateness: Annotated[str, typer.Option(help="Timer lateness, e.g. 30s.")] = "0s",
+    lateness: Annotated[
+        str, typer.Option(metavar="DURATION", help="Timer lateness, e.g. 30s.")
+    ] = "0s",
     retention: Annotated[
-        str, typer.Option(help="History kept after the last clock closed.")
+        str, typer.Option(metavar="DURATION", help="History kept after the last clock closed.")
     ] = "7d",
-    strict: Annotated[bool, typer.Option(help="Exit 1 if any input is rejected.")] = False,
-    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="jsonl or table.")] = "jsonl",
+    strict: Annotated[
+        bool, typer.Option(metavar="", help="Exit 1 if any input is rejected.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write here instead of stdout.")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="jsonl|table", help="How outputs are written.")
+    ] = "jsonl",
 ) -> None:
     """Run the whole pipeline over a file of events in simulated time."""
     from slawatch.replay.runner import Cause, ReplayProblem
@@ -196,7 +234,7 @@ def replay(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=_Command)
 def check(
     path: Annotated[Path, typer.Argument(help="The definitions document (YAML or JSON).")],
 ) -> None:
@@ -249,10 +287,11 @@ def _channel_problems(definitions: Definitions, environ: Mapping[str, str]) -> l
     return []
 
 
-@app.command()
+@app.command(cls=_Command)
 def migrate(
     database_url: Annotated[
-        str | None, typer.Option(help="SQLAlchemy URL; default SLAWATCH_DATABASE_URL.")
+        str | None,
+        typer.Option(metavar="URL", help="SQLAlchemy URL; default SLAWATCH_DATABASE_URL."),
     ] = None,
 ) -> None:
     """Apply the database migrations (run before the services start)."""
@@ -269,9 +308,9 @@ def migrate(
     typer.echo(f"database at revision {head_revision()}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def serve(
-    service: Annotated[str, typer.Argument(help="ingest, evaluator or notifier")],
+    service: Annotated[str, typer.Argument(help="ingest, evaluator or notifier.")],
 ) -> None:
     """Run one service, configured from SLAWATCH_* environment variables."""
     import asyncio
@@ -302,17 +341,26 @@ def serve(
         _fail([f"{service}: cannot start: {_reason(exc)} (database {where})"], 1)
 
 
-@app.command()
+@app.command(cls=_Command)
 def standalone(
     definitions: Annotated[
-        Path | None, typer.Option(help="The definitions document; default SLAWATCH_DEFINITIONS.")
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="The definitions document; default SLAWATCH_DEFINITIONS."
+        ),
     ] = None,
-    demo: Annotated[bool, typer.Option(help="Feed a demo help desk over HTTP.")] = False,
+    demo: Annotated[
+        bool, typer.Option(metavar="", help="Feed a demo help desk over HTTP.")
+    ] = False,
     kafka: Annotated[
-        str | None, typer.Option(help="Also consume the raw topics from this Kafka bootstrap.")
+        str | None,
+        typer.Option(
+            metavar="HOST:PORT", help="Also consume the raw topics from this Kafka bootstrap."
+        ),
     ] = None,
     exit_after: Annotated[
-        float | None, typer.Option(help="Stop after this many seconds (for scripts).")
+        float | None,
+        typer.Option(metavar="SECONDS", help="Stop after this many seconds (for scripts)."),
     ] = None,
 ) -> None:
     """Ingest, evaluator and notifier in one process, on SQLite and an in-process bus."""

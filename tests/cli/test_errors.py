@@ -117,3 +117,14 @@ def test_check_lists_the_channel_settings_the_notifier_would_refuse(tmp_path: Pa
         proc.stderr
     )
     assert "channels.email.hostname: unknown setting (did you mean 'host'?)" in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["replay", "standalone", "check", "migrate", "serve"])
+def test_help_names_values_not_python_types(command: str) -> None:
+    proc = slawatch(command, "--help", COLUMNS="120")
+    assert proc.returncode == 0
+    assert "<bool>" not in proc.stdout
+    assert "list[str]" not in proc.stdout
+    if command == "replay":
+        assert "FILE[@TIME]" in proc.stdout
+        assert "DURATION" in proc.stdout
