@@ -136,9 +136,9 @@ def replay(
         list[str],
         typer.Option(
             "--definitions",
-            metavar="FILE[@TIME]",
-            help="A definitions document, in force from TIME (default: always); once per "
-            "definitions version.",
+            metavar="FILE",
+            help="FILE\\[@EFFECTIVE_FROM]: a definitions document, in force from "
+            "EFFECTIVE_FROM (an RFC 3339 time) or always; once per definitions version.",
         ),
     ],
     events: Annotated[

@@ -126,5 +126,4 @@ def test_help_names_values_not_python_types(command: str) -> None:
     assert "<bool>" not in proc.stdout
     assert "list[str]" not in proc.stdout
     if command == "replay":
-        assert "FILE[@TIME]" in proc.stdout
         assert "DURATION" in proc.stdout
