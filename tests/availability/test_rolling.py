@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from slawatch.availability import rolling_figures, state_from_record, state_to_record
+from slawatch.availability import (
+    rolling_figures,
+    state_from_record,
+    state_to_record,
+    statuses_at,
+)
 from slawatch.availability.rolling import BUCKET
 from slawatch.timeutil import DAY, HOUR, SECOND, format_time, parse_time
 from tests.availability.support import Event, catalog, fold, maintenance, objective, status
@@ -141,3 +146,30 @@ def test_rolling_objectives_change_no_outputs() -> None:
     availability, remaining = figures(both.state, "2026-05-02T00:00:00Z", "api-trailing")
     assert availability is not None and remaining is not None
     assert 0 < availability < 1 and remaining < 1
+
+
+def test_each_objective_sees_the_status_through_its_own_stale_after() -> None:
+    # api-month goes stale after 5m, api-trailing after 1m; the down check is the
+    # worst while fresh, then only the up one counts, then nothing
+    events = [
+        status("u1", "2026-05-01T00:00:00Z", "up", "a"),
+        status("u2", "2026-05-01T00:02:00Z", "down", "b"),
+    ]
+    run = fold(catalog(_two_objectives(True)), events)
+
+    def at(clock: str) -> dict[str, str]:
+        return {k: v.value for k, v in statuses_at(run.state, parse_time(clock)).items()}
+
+    assert at("2026-05-01T00:02:30Z") == {"api-month": "down", "api-trailing": "down"}
+    assert at("2026-05-01T00:03:00Z") == {"api-month": "down", "api-trailing": "unknown"}
+    assert at("2026-05-01T00:05:00Z") == {"api-month": "down", "api-trailing": "unknown"}
+    assert at("2026-05-01T00:06:59Z") == {"api-month": "down", "api-trailing": "unknown"}
+    assert at("2026-05-01T00:07:00Z") == {"api-month": "unknown", "api-trailing": "unknown"}
+    before = run.state.checks.copy()
+    assert at("2026-05-01T00:04:00Z") == {"api-month": "down", "api-trailing": "unknown"}
+    assert run.state.checks == before
+
+
+def test_a_service_with_no_objective_has_no_statuses() -> None:
+    run = fold(catalog(_two_objectives(True)), [])
+    assert statuses_at(run.state, parse_time("2026-05-01T00:00:00Z")) == {}

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.support.replaying import created, run, ticket, versions
+
+from slawatch.clock.catalog import Catalog
+from slawatch.definitions.model import DefinitionsVersion, in_force
 
 V1 = """
 slas:
@@ -50,3 +55,20 @@ def test_an_open_cycle_is_cancelled_by_its_own_versions_applies_to_only() -> Non
     )
     assert r.of("sla.clock.cancelled") == []
     assert len(r.of("sla.breached", subject="ticket:T-1")) == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    starts=st.lists(st.none() | st.integers(0, 100), min_size=1, max_size=5),
+    instants=st.lists(st.integers(-10, 110), min_size=1, max_size=10),
+)
+def test_the_version_in_force_is_the_one_the_engine_uses(
+    starts: list[int | None], instants: list[int]
+) -> None:
+    definitions = versions((V1, None))[0].definitions
+    vs = [DefinitionsVersion(n, start, definitions) for n, start in enumerate(starts, 1)]
+    engine_view = Catalog(vs)
+    for t in instants:
+        view = engine_view.at(t)
+        version = in_force(vs, t)
+        assert (version and version.number) == (view and view.number)

@@ -109,3 +109,97 @@ def test_lag_series_of_partitions_no_longer_owned_are_removed() -> None:
     lag = "slawatch_evaluator_consumer_lag"
     assert registry.get_sample_value(lag, {"partition": "0"}) is None
     assert registry.get_sample_value(lag, {"partition": "1"}) == 2
+
+
+async def test_each_objective_shows_its_service_status_and_when_it_last_heard(
+    settings: Settings,  # noqa: F811
+) -> None:
+    bus = MemoryBus(partitions=1)
+    topic = settings.topic(Topics.CANONICAL)
+    statuses = [("u1", "2026-04-09T23:50:00Z", "up", "a"),
+                ("u2", "2026-04-09T23:58:00Z", "down", "b")]  # fmt: skip
+    raw = [orjson.dumps({"id": i, "type": "uptime.status", "time": t, "service": "api",
+                         "status": s, "check": c}) for i, t, s, c in statuses]  # fmt: skip
+    await publish(bus, topic, canonical(raw, NOW))
+    registry = CollectorRegistry()
+    ev = Evaluator(settings=settings, versions=versions((UPTIME + "    stale_after: 5m\n", None)),
+                   db=store.create_engine(settings.database_url),
+                   source=MemorySource(bus, [topic]), publisher=bus,
+                   metrics=EvaluatorMetrics(registry), clock=lambda: NOW, owner="t")  # fmt: skip
+    labels = {"sla": "api-uptime", "kind": "customer"}
+
+    def shown() -> dict[str, float | None]:
+        return {
+            s: registry.get_sample_value("slawatch_availability_status", {**labels, "status": s})
+            for s in ("up", "degraded", "down", "unknown")
+        }
+
+    await ev.on_assign([(topic, 0)])
+    await ev._step(ev.workers[(topic, 0)], bus.read(topic, 0, 0, 10), NOW)
+    ev._gauges(NOW)
+    assert shown() == {"up": 0, "degraded": 0, "down": 1, "unknown": 0}
+    last = registry.get_sample_value("slawatch_availability_last_status_timestamp_seconds", labels)
+    assert last == parse_time("2026-04-09T23:58:00Z") / 1e6
+    ev._gauges(NOW + 3 * 60_000_000)  # both checks stale: nothing is measured
+    assert shown() == {"up": 0, "degraded": 0, "down": 0, "unknown": 1}
+    await ev.on_revoke([(topic, 0)])
+    ev._gauges(NOW + 4 * 60_000_000)
+    assert set(shown().values()) == {None}
+    assert registry.get_sample_value(
+        "slawatch_availability_last_status_timestamp_seconds", labels
+    ) is None  # fmt: skip
+    await ev.db.dispose()
+
+
+TICKETS_V2 = """
+slas:
+  - id: gold
+    kind: customer
+    targets:
+      - id: ack
+        start: [{event: created}]
+        stop: [{event: status_entered, status: resolved}]
+        goals: [{target: 1h, calendar: "24x7"}]
+  - id: l2-ola
+    kind: ola
+    underpins: gold
+    targets:
+      - id: ack
+        start: [{event: created}]
+        stop: [{event: status_entered, status: resolved}]
+        goals: [{target: 1h, calendar: "24x7"}]
+availability:
+  - id: api-uptime
+    service: api
+    objective: 99.5
+    window: {rolling: 30d}
+    timezone: Europe/Amsterdam
+"""
+
+
+def test_the_info_series_follow_the_version_in_force() -> None:
+    registry = CollectorRegistry()
+    metrics = EvaluatorMetrics(registry)
+    metrics.declare(versions((UPTIME, "2026-04-01T00:00:00Z"),
+                             (TICKETS_V2, "2026-04-20T00:00:00Z")))  # fmt: skip
+
+    def info() -> list[dict[str, str]]:
+        [family] = [m for m in registry.collect() if m.name == "slawatch_sla_info"]
+        assert {s.value for s in family.samples} <= {1.0}
+        return sorted((s.labels for s in family.samples), key=lambda labels: labels["sla"])
+
+    metrics.show_definitions(parse_time("2026-03-31T00:00:00Z"))
+    assert info() == []
+    metrics.show_definitions(NOW)
+    assert info() == [{"sla": "api-uptime", "kind": "customer", "service": "api",
+                       "window": "month", "timezone": "UTC", "calendar": "24x7",
+                       "underpins": "", "version": "1"}]  # fmt: skip
+    metrics.show_definitions(parse_time("2026-04-20T00:00:00Z"))
+    assert info() == [
+        {"sla": "api-uptime", "kind": "customer", "service": "api", "window": "30d",
+         "timezone": "Europe/Amsterdam", "calendar": "24x7", "underpins": "", "version": "2"},
+        {"sla": "gold", "kind": "customer", "service": "", "window": "", "timezone": "",
+         "calendar": "", "underpins": "", "version": "2"},
+        {"sla": "l2-ola", "kind": "ola", "service": "", "window": "", "timezone": "",
+         "calendar": "", "underpins": "gold", "version": "2"},
+    ]  # fmt: skip

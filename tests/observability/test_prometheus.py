@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,12 @@ import httpx
 import orjson
 import pytest
 import yaml
+from tests.evaluator.test_availability_metrics import UPTIME
 from tests.support.live import REPO, decode, free_port, pipeline
 from tests.support.streams import DESK, tickets
 
 from slawatch.settings import Topics
+from slawatch.timeutil import format_time, from_datetime
 
 HERE = Path(__file__).parent
 PROM = REPO / "deploy/prometheus"
@@ -140,7 +143,7 @@ def test_the_dashboard_reads_only_metrics_and_rules_slawatch_has() -> None:
 @pytest.mark.kafka
 @pytest.mark.postgres
 async def test_prometheus_scrapes_the_evaluator_and_loads_the_rules(tmp_path: Path) -> None:
-    async with pipeline(tmp_path, DESK) as line:
+    async with pipeline(tmp_path, DESK + UPTIME + "    stale_after: 1h\n") as line:
         ingest, evaluator = line.service("ingest"), line.service("evaluator")
         for svc in (ingest, evaluator):
             svc.start()
@@ -170,6 +173,9 @@ async def test_prometheus_scrapes_the_evaluator_and_loads_the_rules(tmp_path: Pa
                 events = tickets(40, seed=21)
                 records = [(str(e["ticket"]["id"]).encode(), orjson.dumps(e)) for e in events]
                 await line.produce(Topics.TICKETS, [*records, (b"x", b"not json")])
+                up = {"id": "u-1", "type": "uptime.status", "service": "api", "status": "up",
+                      "time": format_time(from_datetime(datetime.now(UTC)))}  # fmt: skip
+                await line.produce(Topics.UPTIME, [(b"api", orjson.dumps(up))])
                 await line.wait_evaluated()
                 outputs = decode(await line.read_all(Topics.SLA_EVENTS))
                 breaches = sum(1 for o in outputs if o["type"] == "sla.breached")
@@ -185,8 +191,19 @@ async def test_prometheus_scrapes_the_evaluator_and_loads_the_rules(tmp_path: Pa
                     await asyncio.sleep(1)
                 assert found and float(found[0]["value"][1]) == breaches  # type: ignore[index]
                 assert float(dead[0]["value"][1]) == 1  # type: ignore[index]
-                up = await query(client, base, 'up{job=~"slawatch-.*"}')
-                assert sorted(float(u["value"][1]) for u in up) == [1.0, 1.0]  # type: ignore[index]
+                scraped = await query(client, base, 'up{job=~"slawatch-.*"}')
+                assert sorted(float(u["value"][1]) for u in scraped) == [1.0, 1.0]  # type: ignore[index]
+                measured = 'slawatch_availability_status{sla="api-uptime"} == 1'
+                for _ in range(30):
+                    status = await query(client, base, measured)
+                    if status:
+                        break
+                    await asyncio.sleep(1)
+                assert [s["metric"]["status"] for s in status] == ["up"]
+                info = await query(client, base, 'slawatch_sla_info{service="api"}')
+                assert [(i["metric"]["sla"], i["metric"]["window"]) for i in info] == [
+                    ("api-uptime", "month")
+                ]
                 groups = (await client.get(f"{base}/api/v1/rules")).json()["data"]["groups"]
                 health = {r["name"]: r["health"] for g in groups for r in g["rules"]}
                 assert set(health) == {r.get("alert", r.get("record")) for r in rules()}
@@ -194,7 +211,9 @@ async def test_prometheus_scrapes_the_evaluator_and_loads_the_rules(tmp_path: Pa
                 expected = {"SlaBreached", "SlawatchIngestDeadLetters"}
                 for _ in range(30):
                     alerts = (await client.get(f"{base}/api/v1/alerts")).json()["data"]["alerts"]
-                    if expected <= {a["labels"]["alertname"] for a in alerts}:
+                    # the objective is unmeasured (pending) until its status is scraped
+                    active = {a["labels"]["alertname"] for a in alerts}
+                    if expected <= active and "SlaAvailabilityNotMeasured" not in active:
                         break
                     await asyncio.sleep(1)
                 firing = [a for a in alerts if a["labels"]["alertname"] == "SlaBreached"]

@@ -11,8 +11,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Gauge, Histogram
 
+from slawatch.availability.status import Status
 from slawatch.clock.cycle import CycleState
 from slawatch.clock.engine import Verdict
 from slawatch.definitions.model import (
@@ -23,11 +24,12 @@ from slawatch.definitions.model import (
     FieldMatch,
     Not,
     WindowKind,
+    in_force,
 )
 from slawatch.events.model import RejectReason
 from slawatch.observability import counter, gauge, histogram
 from slawatch.outputs import Output, OutputType
-from slawatch.timeutil import SECOND
+from slawatch.timeutil import SECOND, format_duration
 
 __all__ = ["AvailabilityReading", "EvaluatorMetrics"]
 
@@ -72,13 +74,17 @@ _LATENCY = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 @dataclass(frozen=True, slots=True)
 class AvailabilityReading:
     """One objective's figures at a gauge refresh. ``window`` is a calendar window's
-    ``(start, downtime seconds, measured seconds)`` so far; ``None`` for a rolling one."""
+    ``(start, downtime seconds, measured seconds)`` so far; ``None`` for a rolling one.
+    ``status`` is the service's status for the objective then, ``last_status`` the event
+    time of the service's latest ``uptime.status``."""
 
     sla: str
     kind: str
     availability: float | None
     remaining: float | None
     window: tuple[int, float, float] | None = None
+    status: Status | None = None
+    last_status: int | None = None
 
 
 class EvaluatorMetrics:
@@ -258,6 +264,27 @@ class EvaluatorMetrics:
             "Share of the current window's error budget not yet consumed (below 0: breached).",
             ["sla", "kind"],
         )
+        self.status = gauge(
+            registry,
+            "slawatch_availability_status",
+            "Each availability objective's service now: 1 for its status (up, degraded, down, "
+            "or unknown: no fresh status), 0 for the other three.",
+            ["sla", "kind", "status"],
+        )
+        self.last_status = gauge(
+            registry,
+            "slawatch_availability_last_status_timestamp_seconds",
+            "Event time of the latest uptime.status of each availability objective's service.",
+            ["sla", "kind"],
+        )
+        self.info = gauge(
+            registry,
+            "slawatch_sla_info",
+            "1 for each SLA and availability objective of the definitions version in force, "
+            "with what it is: its service, window, time zone and calendar (availability), "
+            "the SLA it underpins (ticket SLAs), and the version's number.",
+            ["sla", "kind", "service", "window", "timezone", "calendar", "underpins", "version"],
+        )
         self.last_poll = gauge(
             registry,
             "slawatch_evaluator_last_poll_timestamp_seconds",
@@ -268,7 +295,9 @@ class EvaluatorMetrics:
         self._targets: dict[tuple[str, str], str] = {}
         self._priorities: dict[tuple[str, str], set[str]] = {}
         self._clocks_shown: set[tuple[str, str, str, str]] = set()
-        self._shown: dict[tuple[str, str], set[str]] = {}
+        self._shown: set[tuple[Gauge, tuple[str, ...]]] = set()
+        self._versions: list[DefinitionsVersion] = []
+        self._info: tuple[int | None, set[tuple[str, ...]]] = (None, set())
         self._windows: dict[tuple[str, str], tuple[int, float, float]] = {}
 
     def show_clocks(self, clocks: Mapping[tuple[str, str, CycleState, bool], int]) -> None:
@@ -316,24 +345,40 @@ class EvaluatorMetrics:
         adds nothing until they pass the highest seen.
         """
         windows: dict[tuple[str, str], tuple[int, float, float]] = {}
-        shown: dict[tuple[str, str], set[str]] = {}
+        shown: dict[tuple[Gauge, tuple[str, ...]], float] = {}
         for r in readings:
             key = (r.sla, r.kind)
-            labels = {"sla": r.sla, "kind": r.kind}
             if r.availability is not None:
-                self.availability.labels(**labels).set(r.availability)
-                shown.setdefault(key, set()).add("availability")
+                shown[self.availability, key] = r.availability
             if r.remaining is not None:
-                self.budget_remaining.labels(**labels).set(r.remaining)
-                shown.setdefault(key, set()).add("remaining")
+                shown[self.budget_remaining, key] = r.remaining
+            if r.status is not None:
+                for status in Status:
+                    shown[self.status, (*key, status.value)] = float(status is r.status)
+            if r.last_status is not None:
+                shown[self.last_status, key] = r.last_status / SECOND
             if r.window is not None:
                 windows[key] = self._add_window(key, r.window)
-        for key, names in self._shown.items():
-            for name in names - shown.get(key, set()):
-                gauge_ = self.availability if name == "availability" else self.budget_remaining
-                gauge_.remove(*key)
-        self._shown = shown
+        for gauge_, labels in self._shown - shown.keys():
+            gauge_.remove(*labels)
+        for (gauge_, labels), value in shown.items():
+            gauge_.labels(*labels).set(value)
+        self._shown = set(shown)
         self._windows = windows
+
+    def show_definitions(self, now: int) -> None:
+        """Set ``slawatch_sla_info`` to the SLAs and objectives of the version in force at
+        ``now`` (of those :meth:`declare` was given), dropping an earlier version's."""
+        version = in_force(self._versions, now)
+        number = None if version is None else version.number
+        if number == self._info[0]:
+            return
+        rows = set() if version is None else set(_info_rows(version))
+        for gone in self._info[1] - rows:
+            self.info.remove(*gone)
+        for row in rows:
+            self.info.labels(*row).set(1)
+        self._info = (number, rows)
 
     def _add_window(
         self, key: tuple[str, str], window: tuple[int, float, float]
@@ -416,6 +461,7 @@ class EvaluatorMetrics:
             for target in sla.targets
             for goal in target.goals
         }
+        self._versions = list(versions)
         bounds = tuple(sorted(goals.union(ELAPSED_BUCKETS)))
         if bounds != self._elapsed_bounds:
             self._registry.unregister(self.elapsed)
@@ -453,6 +499,16 @@ class EvaluatorMetrics:
             self.retractions.labels(**labels, retracted=retracted)
         for outcome in outcomes:
             self.outcomes.labels(**labels, outcome=outcome)
+
+
+def _info_rows(version: DefinitionsVersion) -> Iterator[tuple[str, ...]]:
+    """The ``slawatch_sla_info`` label values of a version's SLAs and objectives."""
+    number = str(version.number)
+    for sla in version.definitions.slas:
+        yield sla.id, sla.kind.value, "", "", "", "", sla.underpins or "", number
+    for o in version.definitions.availability:
+        window = o.window.value if o.rolling is None else format_duration(o.rolling)
+        yield o.id, o.kind.value, o.service, window, o.timezone, o.calendar, "", number
 
 
 def _elapsed_histogram(registry: CollectorRegistry, buckets: Sequence[float]) -> Histogram:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slawatch.availability import ServiceState, rolling_figures
+from slawatch.availability import ServiceState, rolling_figures, statuses_at
 from slawatch.bus.base import Publisher, Record
 from slawatch.bus.source import Source, TopicPart
 from slawatch.clock.cycle import CycleState
@@ -287,6 +287,7 @@ class Evaluator:
         self.metrics.show_clocks(clocks)
         self.metrics.timers_overdue.set(overdue)
         self.metrics.show_availability(readings)
+        self.metrics.show_definitions(now)
         self.metrics.show_lag({part[1]: lag for part, lag in self.source.lag().items()})
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -356,15 +357,28 @@ class Evaluator:
 
 
 def _availability(state: ServiceState, now: int) -> list[AvailabilityReading]:
+    statuses = statuses_at(state, now)
+    last = max((check.time for check in state.checks.values()), default=None)
     readings = []
     for window in state.windows.values():
         r = window.reading(now)
         totals = (window.start, r.downtime_seconds, r.measured_seconds)
-        kind = window.objective.kind.value
+        objective = window.objective
         readings.append(
-            AvailabilityReading(window.objective.id, kind, r.availability, r.remaining, totals)
+            AvailabilityReading(
+                objective.id,
+                objective.kind.value,
+                r.availability,
+                r.remaining,
+                totals,
+                status=statuses[objective.id],
+                last_status=last,
+            )
         )
     for objective_id, (availability, remaining) in rolling_figures(state, now).items():
         kind = state.rolling[objective_id].objective.kind.value
-        readings.append(AvailabilityReading(objective_id, kind, availability, remaining))
+        status = statuses[objective_id]
+        readings.append(
+            AvailabilityReading(objective_id, kind, availability, remaining, None, status, last)
+        )
     return readings

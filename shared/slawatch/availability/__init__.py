@@ -4,7 +4,8 @@
 :mod:`slawatch.clock.ticket` drives a ticket: events at their times, timers due before
 an instant, outputs as :class:`~slawatch.outputs.Output`. :func:`state_to_record` and
 :func:`state_from_record` turn a state into a JSON-ready record and back.
-:func:`rolling_figures` gives the trailing figures of rolling objectives (rule 20a).
+:func:`rolling_figures` gives the trailing figures of rolling objectives (rule 20a),
+:func:`statuses_at` each objective's view of the service's status at an instant.
 
 Errors: :class:`RecordError` (a ``ValueError``) for a record that does not fit the
 catalog; :class:`TypeError` for an event that is not an ``uptime.status`` or
@@ -20,6 +21,7 @@ from slawatch.availability.service import (
     has_open_window,
     next_due,
     rolling_figures,
+    statuses_at,
 )
 
 __all__ = [
@@ -32,4 +34,5 @@ __all__ = [
     "rolling_figures",
     "state_from_record",
     "state_to_record",
+    "statuses_at",
 ]

@@ -39,6 +39,7 @@ __all__ = [
     "next_due",
     "objectives_for",
     "rolling_figures",
+    "statuses_at",
 ]
 
 
@@ -163,6 +164,17 @@ def rolling_figures(state: ServiceState, now: int) -> dict[str, tuple[float | No
     checks = list(state.checks.values())
     announced = state.announcements.spans()
     return {i: trailing_figures(r, checks, announced, now) for i, r in state.rolling.items()}
+
+
+def statuses_at(state: ServiceState, now: int) -> dict[str, Status]:
+    """The service's status at ``now`` for each objective measuring it (calendar windows
+    and rolling tallies), by objective id: each objective's ``stale_after`` decides
+    whether a check's latest status still counts (rule 19). Reads the state without
+    changing it."""
+    checks = list(state.checks.values())
+    objectives = [w.objective for w in state.windows.values()]
+    objectives += [r.objective for r in state.rolling.values()]
+    return {o.id: service_status(checks, now, o.stale_after) for o in objectives}
 
 
 def _schedule_activation(state: ServiceState, after: int) -> None:

@@ -8,6 +8,7 @@ Durations are integer microseconds, instants integer microseconds UTC
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -41,6 +42,7 @@ __all__ = [
     "UnknownPolicy",
     "WarnPoint",
     "WindowKind",
+    "in_force",
 ]
 
 TICKET_FIELDS = frozenset(
@@ -371,3 +373,15 @@ class DefinitionsVersion:
     number: int
     effective_from: int | None
     definitions: Definitions
+
+
+def in_force(versions: Sequence[DefinitionsVersion], instant: int) -> DefinitionsVersion | None:
+    """The version in force at ``instant``: the latest ``effective_from`` at or before it
+    (a version without one is in force from the beginning); ``None`` before every one.
+    Of versions with the same ``effective_from``, the last in ``versions``."""
+    started = [v for v in versions if v.effective_from is None or v.effective_from <= instant]
+    return max(reversed(started), key=_start, default=None)
+
+
+def _start(version: DefinitionsVersion) -> int:
+    return -(2**62) if version.effective_from is None else version.effective_from
