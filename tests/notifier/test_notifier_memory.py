@@ -37,6 +37,7 @@ from slawatch_notifier.process import NotifierProcess, assemble
 from slawatch_notifier.runtime import Notifier
 from tests.notifier.test_catch_up import DEFINITIONS, sla_records
 from tests.support.receivers import SmtpServer
+from tests.support.replaying import versions
 
 NOW = parse_time("2026-03-02T10:00:30Z")
 NEWER = (
@@ -162,6 +163,10 @@ async def test_a_step_still_being_retried_when_acknowledged_is_withdrawn(tmp_pat
         labels = {"channel": "email", "status": "suppressed"}
         assert line.registry.get_sample_value("slawatch_notifications_total", labels) == 1
         value = line.registry.get_sample_value
+        email = {"channel": "email"}
+        why = {r: value("slawatch_notifications_suppressed_total", {**email, "reason": r})
+               for r in ("acknowledged", "rate_limited", "retracted", "stopped")}  # fmt: skip
+        assert why == {"acknowledged": 1, "rate_limited": 0, "retracted": 0, "stopped": 0}
         chain = {"escalation": "tiers"}
         assert value("slawatch_escalation_notifications_total", {**chain, "notice": "step"}) == 1
         assert value("slawatch_escalation_time_to_ack_seconds_count", chain) == 1
@@ -190,3 +195,24 @@ async def test_any_notifier_lists_the_escalations_of_every_partition(tmp_path: P
         assert found["id"] == "ticket:T-1/gold/response/1"
         assert [n["recipient"] for n in found["notifications"]] == ["lead@example.com"]
     await line.db.dispose()
+
+
+def test_suppressed_notifications_are_counted_by_reason_from_zero() -> None:
+    registry = CollectorRegistry()
+    metrics = NotifierMetrics(registry)
+    metrics.declare(versions((DEFINITIONS, None)))
+    value = registry.get_sample_value
+
+    def why(channel: str) -> dict[str, float | None]:
+        return {
+            r: value("slawatch_notifications_suppressed_total", {"channel": channel, "reason": r})
+            for r in ("acknowledged", "rate_limited", "retracted", "stopped")
+        }
+
+    assert why("email") == {"acknowledged": 0, "rate_limited": 0, "retracted": 0, "stopped": 0}
+    metrics.suppressed_as([("email", "sla.clock.stopped"), ("email", "retracted"),
+                           ("email", "sla.clock.cancelled"), (None, "acknowledged")])  # fmt: skip
+    assert why("email") == {"acknowledged": 0, "rate_limited": 0, "retracted": 1, "stopped": 2}
+    assert why("none")["acknowledged"] == 1
+    total = value("slawatch_notifications_total", {"channel": "email", "status": "suppressed"})
+    assert total == 3

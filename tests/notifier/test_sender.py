@@ -160,6 +160,8 @@ async def test_excess_notifications_to_one_recipient_are_suppressed(tmp_path: Pa
             records = [orjson.loads(e.payload) for r in rows for e in unpack_entries(r.body)]
         suppressed = [r for r in records if r["status"] == "suppressed"]
         assert len(suppressed) == 2 and all(r["reason"] == "rate_limited" for r in suppressed)
+        counted = sender.metrics.suppressed.labels(channel="email", reason="rate_limited")
+        assert counted._value.get() == 2
         await sender.db.dispose()
 
 

@@ -7,15 +7,37 @@ from collections.abc import Iterable, Mapping, Sequence
 from prometheus_client import CollectorRegistry
 
 from slawatch.definitions.model import DefinitionsVersion
+from slawatch.escalation.chains import StopReason
 from slawatch.observability import counter, gauge, histogram
 
-__all__ = ["FINAL_STATUSES", "MALFORMED", "NO_CHANNEL", "UNKNOWN_VERSION", "NotifierMetrics"]
+__all__ = [
+    "FINAL_STATUSES",
+    "MALFORMED",
+    "NO_CHANNEL",
+    "RATE_LIMITED",
+    "SUPPRESSION_REASONS",
+    "UNKNOWN_VERSION",
+    "NotifierMetrics",
+]
 
 NOTICES = ("step", "retraction")
 """The ``notice`` values of ``slawatch_escalation_notifications_total``."""
 
 FINAL_STATUSES = ("sent", "failed", "suppressed")
 """The statuses ``slawatch_notifications_total`` counts."""
+
+RATE_LIMITED = "rate_limited"
+"""The ``reason`` of a notification suppressed by the recipient's rate limit."""
+
+SUPPRESSION_REASONS = (
+    RATE_LIMITED,
+    StopReason.ACKNOWLEDGED.value,
+    StopReason.RETRACTED.value,
+    "stopped",
+)
+"""The ``reason`` values of ``slawatch_notifications_suppressed_total``: the rate limit, or
+why the escalation of a step still being retried stopped (``stopped``: an SLA event of
+its chain's ``stop_on``)."""
 
 MALFORMED = "malformed"
 """The ``reason`` of a record of ``sla-events`` or ``acks`` that is not what the topic holds."""
@@ -37,6 +59,14 @@ class NotifierMetrics:
             "Notifications by channel and final status (sent, failed, suppressed); "
             'a target with no address is failed on channel "none".',
             ["channel", "status"],
+        )
+        self.suppressed = counter(
+            registry,
+            "slawatch_notifications_suppressed_total",
+            "Notifications suppressed, by channel and reason (rate_limited: the recipient's "
+            "limit; acknowledged, retracted or stopped: the escalation of a step still being "
+            "retried stopped).",
+            ["channel", "reason"],
         )
         self.send_seconds = histogram(
             registry,
@@ -142,6 +172,8 @@ class NotifierMetrics:
         for name in sorted(names):
             for status in FINAL_STATUSES:
                 self.notifications.labels(channel=name, status=status)
+            for reason in SUPPRESSION_REASONS:
+                self.suppressed.labels(channel=name, reason=reason)
             self.retries.labels(channel=name)
             self.delay.labels(channel=name)
         self.notifications.labels(channel=NO_CHANNEL, status="failed")
@@ -168,6 +200,16 @@ class NotifierMetrics:
         for chain, n in counts.items():
             self.running.labels(escalation=chain).set(n)
         self._chains_shown |= set(counts)
+
+    def suppressed_as(self, notifications: Iterable[tuple[str | None, str]]) -> None:
+        """Count suppressed notifications from ``(channel, reason)`` pairs, in both
+        ``slawatch_notifications_total`` and the reason counter; a stop reason that is an
+        SLA event type counts as ``stopped``."""
+        for channel, reason in notifications:
+            name = channel or NO_CHANNEL
+            shown = reason if reason in SUPPRESSION_REASONS else "stopped"
+            self.notifications.labels(channel=name, status="suppressed").inc()
+            self.suppressed.labels(channel=name, reason=shown).inc()
 
     def planned(self, outcomes: Iterable[tuple[str | None, str]]) -> None:
         """Count the notifications the planner decided without a send: ``(channel,

@@ -181,7 +181,7 @@ class Notifier:
                 ).inc()
             self.sent.set()
         if withdrawn:
-            self.metrics.planned((channel, "suppressed") for channel in withdrawn)
+            self.metrics.suppressed_as(withdrawn)
         if batch.records or withdrawn:
             self.relay.wake()
         if batch.skipped:

@@ -32,7 +32,7 @@ from slawatch_notifier.acklinks import ack_url
 from slawatch_notifier.channels import Channel, ChannelError, FailureReason, RetryPolicy
 from slawatch_notifier.channels.config import expand
 from slawatch_notifier.messages import Message, compose
-from slawatch_notifier.metrics import NotifierMetrics
+from slawatch_notifier.metrics import RATE_LIMITED, NotifierMetrics
 
 __all__ = ["Sender"]
 
@@ -153,11 +153,11 @@ class Sender:
                     "suppressed",
                     at=now,
                     by=self.owner,
-                    error="rate_limited",
+                    error=RATE_LIMITED,
                     attempts=row.attempts,
-                    record=self._record(row, "suppressed", reason="rate_limited"),
+                    record=self._record(row, "suppressed", reason=RATE_LIMITED),
                 )
-                self.metrics.notifications.labels(channel=name, status="suppressed").inc()
+                self.metrics.suppressed_as([(name, RATE_LIMITED)])
                 return True
             began = time.perf_counter()
             try:

@@ -145,14 +145,14 @@ async def commit(
     records: Sequence[OutboxEntry],
     stopped: Sequence[tuple[str, int, str]] = (),
     records_topic: str = "",
-) -> list[str | None]:
+) -> list[tuple[str | None, str]]:
     """Write one batch while every claim is current (:class:`~slawatch.store.common.Fenced`).
 
     For each ``(escalation id, at, reason)`` in ``stopped``, its step notifications due
     by ``at`` that a channel already failed to take and that wait for a retry become
     ``suppressed`` with ``reason``, their records queued on ``records_topic``; returns
-    their channels. One not tried yet is still sent, as replay has it (the step fired
-    before the stop); a retraction notice is never withdrawn.
+    their ``(channel, reason)`` pairs. One not tried yet is still sent, as replay has it
+    (the step fired before the stop); a retraction notice is never withdrawn.
     """
     for claimed, next_offset in claims:
         await fence(conn, claimed, next_offset)
@@ -195,7 +195,7 @@ async def commit(
             insert(conn, acknowledgements).on_conflict_do_nothing(index_elements=["id"]), list(acks)
         )
     withdrawn: list[OutboxEntry] = []
-    channels: list[str | None] = []
+    channels: list[tuple[str | None, str]] = []
     column = notification_log.c
     for ident, at, reason in stopped:
         found = await conn.execute(
@@ -214,7 +214,7 @@ async def commit(
             body = final_record(entry.record, "suppressed", reason=reason)
             payload = orjson.dumps(body).decode()
             withdrawn.append(OutboxEntry(entry.id, records_topic, entry.subject, payload))
-            channels.append(entry.channel)
+            channels.append((entry.channel, reason))
     await write_outbox(conn, LOG_SOURCE, [*records, *withdrawn])
     return channels
 
