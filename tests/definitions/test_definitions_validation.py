@@ -869,3 +869,21 @@ def test_a_when_on_the_availability_target_is_known_where_objectives_are() -> No
     assert "escalations.sre.steps[0].when.target" in [
         p.path for p in check_definitions(without).warnings
     ]
+
+
+def test_unknown_counts_as_without_stale_after_is_accepted_with_a_warning() -> None:
+    objective = "availability: [{id: up, service: api, objective: 99.9, window: month%s}]\n"
+    lonely = check_definitions(objective % ", unknown_counts_as: down")
+    assert lonely.errors == []
+    assert [(p.path, p.message) for p in lonely.warnings] == [
+        ("availability[0].unknown_counts_as", "has no effect without stale_after: a status "
+         "holds until the next, so once measured the service is never unknown")
+    ]  # fmt: skip
+    assert (
+        check_definitions(objective % ", unknown_counts_as: down, stale_after: 5m").warnings == []
+    )
+    assert check_definitions(objective % "").warnings == []
+    broken = check_definitions(objective % ", unknown_counts_as: down, stale_after: soon")
+    assert broken.warnings == [] and [p.path for p in broken.errors] == [
+        "availability[0].stale_after"
+    ]

@@ -79,6 +79,12 @@ def availability(ctx: Context, path: str, value: object) -> Availability | None:
     unknown = fields.optional("unknown_counts_as", choice, UnknownPolicy, "unknown_counts_as")
     maintenance = fields.optional("maintenance", _maintenance) or ()
     chain = fields.optional("escalation", escalation)
+    if unknown is not None and stale_after is None and "stale_after" not in fields.body:
+        ctx.warn(
+            fields.at("unknown_counts_as"),
+            "has no effect without stale_after: a status holds until the next, so once "
+            "measured the service is never unknown",
+        )
     if ident is None or service is None or objective is None or window is None:
         return None
     if not fields.valid:
