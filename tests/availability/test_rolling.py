@@ -14,6 +14,7 @@ from slawatch.availability import (
     statuses_at,
 )
 from slawatch.availability.rolling import BUCKET
+from slawatch.availability.views import objective_views
 from slawatch.timeutil import DAY, HOUR, SECOND, format_time, parse_time
 from tests.availability.support import Event, catalog, fold, maintenance, objective, status
 
@@ -173,3 +174,21 @@ def test_each_objective_sees_the_status_through_its_own_stale_after() -> None:
 def test_a_service_with_no_objective_has_no_statuses() -> None:
     run = fold(catalog(_two_objectives(True)), [])
     assert statuses_at(run.state, parse_time("2026-05-01T00:00:00Z")) == {}
+
+
+def test_the_api_shows_each_objective_the_status_its_stale_after_gives() -> None:
+    # a monitor that stopped at 00:02: after 1m the trailing objective no longer trusts
+    # it, after 5m the monthly one neither, whatever timers have fired
+    events = [
+        status("u1", "2026-05-01T00:00:00Z", "up"),
+        status("u2", "2026-05-01T00:02:00Z", "up"),
+    ]
+    run = fold(catalog(_two_objectives(True)), events)
+
+    def shown(clock: str) -> dict[str, str]:
+        views = objective_views("service:api", run.state, parse_time(clock))
+        return {v["sla"]: v["status"] for v in views}
+
+    assert shown("2026-05-01T00:02:30Z") == {"api-month": "up", "api-trailing": "up"}
+    assert shown("2026-05-01T00:04:00Z") == {"api-month": "up", "api-trailing": "unknown"}
+    assert shown("2026-05-01T00:08:00Z") == {"api-month": "unknown", "api-trailing": "unknown"}

@@ -1,10 +1,12 @@
 """Read-only views of a service's availability objectives at an instant, for the API.
 
-A calendar window's view gives its span, the status in force, availability, budget
-remaining, downtime and measured time so far, and every budget warning not reached
-yet and the breach with the instant each falls due if the status holds (``None`` when
-it would not happen this window). A rolling objective's view gives its trailing
-figures. Ids are ``SUBJECT/OBJECTIVE/availability/WINDOW_START`` (``.../rolling``).
+Every view gives the service's status at the instant under its objective's
+``stale_after`` (:func:`~slawatch.availability.service.statuses_at`). A calendar
+window's view gives its span, availability, budget remaining, downtime and measured
+time so far, and every budget warning not reached yet and the breach with the instant
+each falls due if the status holds (``None`` when it would not happen this window). A
+rolling objective's view gives its trailing figures. Ids are
+``SUBJECT/OBJECTIVE/availability/WINDOW_START`` (``.../rolling``).
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from slawatch.availability.objective import TARGET, ObjectiveWindow
-from slawatch.availability.service import ServiceState, rolling_figures
-from slawatch.availability.status import service_status
+from slawatch.availability.service import ServiceState, rolling_figures, statuses_at
 from slawatch.timeutil import format_seconds, format_time
 
 __all__ = ["ROLLING", "objective_views"]
@@ -24,9 +25,11 @@ ROLLING = "rolling"
 
 def objective_views(subject: str, state: ServiceState, now: int) -> list[dict[str, Any]]:
     """The open windows and rolling objectives of one service at processing time ``now``."""
-    views = [_window(subject, w, now) for w in state.windows.values()]
+    statuses = statuses_at(state, now)
+    views = [
+        _window(subject, w, statuses[w.objective.id].value, now) for w in state.windows.values()
+    ]
     figures = rolling_figures(state, now)
-    status = service_status(state.checks.values(), now, None).value
     for objective_id, (availability, remaining) in figures.items():
         o = state.rolling[objective_id].objective
         assert o.rolling is not None
@@ -40,7 +43,7 @@ def objective_views(subject: str, state: ServiceState, now: int) -> list[dict[st
                 "kind": o.kind.value,
                 "window": ROLLING,
                 "window_seconds": format_seconds(o.rolling),
-                "status": status,
+                "status": statuses[o.id].value,
                 "objective": float(o.objective),
                 "availability": availability,
                 "budget_remaining": remaining,
@@ -50,7 +53,7 @@ def objective_views(subject: str, state: ServiceState, now: int) -> list[dict[st
     return views
 
 
-def _window(subject: str, window: ObjectiveWindow, now: int) -> dict[str, Any]:
+def _window(subject: str, window: ObjectiveWindow, status: str, now: int) -> dict[str, Any]:
     o = window.objective
     start = format_time(window.start)
     reading = window.reading(now)
@@ -69,7 +72,7 @@ def _window(subject: str, window: ObjectiveWindow, now: int) -> dict[str, Any]:
         "window": o.window.value,
         "window_start": start,
         "window_end": format_time(window.end),
-        "status": window.status.value,
+        "status": status,
         "objective": float(o.objective),
         "availability": reading.availability,
         "budget_remaining": reading.remaining,
