@@ -12,7 +12,7 @@ from slawatch.store.common import Claim
 from slawatch.timeutil import SECOND, parse_time
 from slawatch_evaluator.partition import PartitionWorker
 from slawatch_ingest.dedup import DuplicateFilter
-from slawatch_ingest.pipeline import Result, ingest_one
+from slawatch_ingest.pipeline import Origin, Result, ingest_one
 from tests.clock.test_time_and_order import FIRST_RESPONSE
 from tests.support.replaying import versions
 
@@ -33,10 +33,7 @@ def padded(doc: dict[str, object], size: int) -> bytes:
 def canonical_of(raw: bytes, settings: Settings) -> Record:
     routed = ingest_one(
         raw,
-        key=None,
-        topic="slawatch.tickets",
-        partition=0,
-        offset=0,
+        Origin("slawatch.tickets", 0, 0),
         now=NOW,
         settings=settings,
         dedup=DuplicateFilter(600 * SECOND, 100),

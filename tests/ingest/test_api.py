@@ -107,6 +107,30 @@ async def test_json_array_gives_per_event_results(
     letter = orjson.loads(dead.value)
     assert (letter["topic"], letter["partition"], letter["offset"]) == ("http", 0, 2)
     assert letter["reason"] == "unknown_type"
+    assert letter["request_id"] == doc["request_id"] == answer.headers["x-request-id"]
+    assert len(doc["request_id"]) == 32  # made up: the client sent none
+
+
+async def test_the_clients_request_id_names_the_answer_and_the_dead_letters(
+    client: httpx.AsyncClient, bus: MemoryBus
+) -> None:
+    bad = orjson.dumps([{"id": "x", "type": "nope", "time": NOW}])
+    answer = await client.post(
+        "/v1/events", content=bad, headers={**JSON, "X-Request-Id": "zendesk-sync-42"}
+    )
+    assert answer.json()["request_id"] == answer.headers["x-request-id"] == "zendesk-sync-42"
+    [dead] = records(bus, "t.deadletter")
+    assert orjson.loads(dead.value)["request_id"] == "zendesk-sync-42"
+    refused = await client.post("/v1/events", content=b"[", headers={**JSON, "X-Request-Id": "r-2"})
+    assert (refused.status_code, refused.json()["request_id"]) == (400, "r-2")
+    for unusable in ("", "x" * 129, "with space"):
+        answer = await client.post(
+            "/v1/events", content=b"[]", headers={**JSON, "X-Request-Id": unusable}
+        )
+        assert (
+            answer.json()["request_id"] not in (unusable, "")
+            and len(answer.json()["request_id"]) == 32
+        )
 
 
 async def test_a_dead_letter_quotes_an_array_element_as_it_was_written(
@@ -169,7 +193,9 @@ async def test_charset_parameter_is_accepted(client: httpx.AsyncClient) -> None:
     headers = {"Content-Type": "application/json; charset=utf-8"}
     answer = await client.post("/v1/events", content=b"[]", headers=headers)
     assert answer.status_code == 200
-    assert answer.json() == {"accepted": 0, "duplicate": 0, "rejected": 0, "results": []}
+    doc = answer.json()
+    assert doc == {"accepted": 0, "duplicate": 0, "rejected": 0, "results": [],
+                   "request_id": doc["request_id"]}  # fmt: skip
 
 
 @pytest.mark.parametrize(

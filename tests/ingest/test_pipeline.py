@@ -13,6 +13,7 @@ from slawatch_ingest.dedup import DuplicateFilter
 from slawatch_ingest.pipeline import (
     RECORD_OVERHEAD_BYTES,
     IngestReason,
+    Origin,
     Result,
     Routed,
     dead_letter,
@@ -35,10 +36,7 @@ def route(
 ) -> Routed:
     return ingest_one(
         data,
-        key=key,
-        topic="t.tickets",
-        partition=2,
-        offset=offset,
+        Origin("t.tickets", 2, offset, key),
         now=now,
         settings=settings,
         dedup=dedup if dedup is not None else DuplicateFilter(600 * SECOND, 100),
@@ -208,10 +206,7 @@ def test_dead_letter_always_fits_in_a_record() -> None:
     data = b"\x01" * 90_000  # each byte is escaped to six characters in JSON
     message = dead_letter(
         data,
-        key=b"k",
-        topic="t.tickets",
-        partition=0,
-        offset=0,
+        Origin("t.tickets", 0, 0, b"k"),
         now=T_NOW,
         reason=IngestReason.INTERNAL_ERROR,
         error="boom",

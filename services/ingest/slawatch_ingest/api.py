@@ -16,9 +16,13 @@ canonical events and the dead letters of the whole batch are published at once
 too large is rejected ``too_large`` instead), counted, and the answer is ``200`` with
 one result per event, in order::
 
-    {"accepted": 2, "duplicate": 0, "rejected": 1,
+    {"accepted": 2, "duplicate": 0, "rejected": 1, "request_id": "5f0c...",
      "results": [{"index": 0, "result": "accepted", "id": "e-1",
                   "reason": null, "error": null, "field": null}, ...]}
+
+``request_id`` is the request's ``X-Request-Id`` header when it is 1-128 printable
+ASCII characters, else one made up; every answer carries it (body and header), the
+dead letters of the request quote it, and so do ingest's log lines about it.
 
 ``result`` is ``accepted``, ``duplicate`` (dropped: seen within the dedup horizon) or
 ``rejected`` (with ``reason``, ``error`` and ``field`` as in the dead letter, which was
@@ -27,7 +31,7 @@ every event is rejected is still ``200``: the request itself was understood, and
 per-event results say what happened (the choice of most ingestion APIs; a 207 would
 only restate that).
 
-Other answers, each with ``{"error": "..."}``:
+Other answers, each with ``{"error": "...", "request_id": "..."}``:
 
 - ``400``: the body itself is unusable: not JSON (for ``application/json``), or JSON
   that is neither an array nor an object;
@@ -46,6 +50,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, Final
@@ -64,9 +69,14 @@ from slawatch.settings import Settings
 from slawatch_ingest.dedup import DuplicateFilter
 from slawatch_ingest.delivery import Decided, deliver
 from slawatch_ingest.metrics import IngestMetrics
-from slawatch_ingest.pipeline import HTTP_TOPIC, Result, ingest_one
+from slawatch_ingest.pipeline import HTTP_TOPIC, Origin, Result, ingest_one
 
-__all__ = ["BodyFormat", "create_app"]
+__all__ = ["REQUEST_ID_HEADER", "BodyFormat", "create_app"]
+
+REQUEST_ID_HEADER: Final = "X-Request-Id"
+"""The header naming a ``POST /v1/events`` request; generated when absent or unusable."""
+
+_REQUEST_ID = re.compile(r"[!-~]{1,128}")
 
 _log = get_logger(__name__)
 
@@ -119,10 +129,13 @@ def create_app(
     app.include_router(health_router(registry, ready or _always_ready))
     counted = metrics
 
-    def answer(status: int, doc: dict[str, Any]) -> Response:
+    def answer(status: int, doc: dict[str, Any], request_id: str) -> Response:
         counted.http_requests.labels(str(status)).inc()
         return Response(
-            content=orjson.dumps(doc), status_code=status, media_type="application/json"
+            content=orjson.dumps({**doc, "request_id": request_id}),
+            status_code=status,
+            media_type="application/json",
+            headers={REQUEST_ID_HEADER: request_id},
         )
 
     @app.post(
@@ -139,6 +152,7 @@ def create_app(
         },
     )
     async def post_events(request: Request) -> Response:
+        request_id = _request_id(request.headers.get(REQUEST_ID_HEADER))
         try:
             fmt = _format(request.headers.get("content-type"))
             body = await _read_body(request, settings.http_max_body_bytes)
@@ -150,21 +164,13 @@ def create_app(
                     f"{settings.http_max_events}",
                 )
         except _Refused as refused:
-            return answer(refused.status, {"error": refused.error})
+            return answer(refused.status, {"error": refused.error}, request_id)
         now = clock()
         decided: list[Decided] = []
         for index, (_, raw) in enumerate(items):
-            item = ingest_one(
-                raw,
-                key=None,
-                topic=HTTP_TOPIC,
-                partition=0,
-                offset=index,
-                now=now,
-                settings=settings,
-                dedup=dedup,
-            )
-            decided.append(Decided(raw, None, HTTP_TOPIC, 0, index, item))
+            origin = Origin(HTTP_TOPIC, 0, index, request_id=request_id)
+            item = ingest_one(raw, origin, now=now, settings=settings, dedup=dedup)
+            decided.append(Decided(raw, origin, item))
         try:
             routed = await deliver(publisher, decided, now=now, settings=settings, dedup=dedup)
         except Exception as exc:
@@ -172,9 +178,9 @@ def create_app(
                 if d.routed.dedup_key is not None:
                     dedup.forget(d.routed.dedup_key)
             if not isinstance(exc, PublishError):
-                _log.exception("publishing an HTTP batch failed")
+                _log.exception("publishing an HTTP batch failed", request_id=request_id)
             error = f"the events were not stored, retry the request: {exc}"
-            return answer(503, {"error": error})
+            return answer(503, {"error": error}, request_id)
         for item in routed:
             counted.routed(HTTP_TOPIC, item)
         counted.delivered(routed)
@@ -193,9 +199,25 @@ def create_app(
             if line is not None:
                 result["line"] = line
             results.append(result)
-        return answer(200, {**{r.value: n for r, n in totals.items()}, "results": results})
+        if totals[Result.REJECTED]:
+            _log.warning(
+                "rejected events of a request",
+                request_id=request_id,
+                rejected=totals[Result.REJECTED],
+                events=len(items),
+            )
+        return answer(
+            200, {**{r.value: n for r, n in totals.items()}, "results": results}, request_id
+        )
 
     return app
+
+
+def _request_id(given: str | None) -> str:
+    """The client's request id when it is 1-128 printable ASCII characters, else a new one."""
+    if given is not None and _REQUEST_ID.fullmatch(given):
+        return given
+    return uuid.uuid4().hex
 
 
 def _format(content_type: str | None) -> BodyFormat:

@@ -57,7 +57,7 @@ from slawatch.timeutil import SECOND
 from slawatch_ingest.dedup import DuplicateFilter
 from slawatch_ingest.delivery import Decided, deliver
 from slawatch_ingest.metrics import IngestMetrics, Operation
-from slawatch_ingest.pipeline import Result, Routed, ingest_one
+from slawatch_ingest.pipeline import Origin, Result, Routed, ingest_one
 
 __all__ = ["Backoff", "ConsumerState", "IngestConsumer"]
 
@@ -239,16 +239,8 @@ class IngestConsumer:
                 continue
             for record in records:
                 raw = record.value if record.value is not None else b""
-                item = ingest_one(
-                    raw,
-                    key=record.key,
-                    topic=record.topic,
-                    partition=record.partition,
-                    offset=record.offset,
-                    now=now,
-                    settings=self._settings,
-                    dedup=self._dedup,
-                )
+                origin = Origin(record.topic, record.partition, record.offset, record.key)
+                item = ingest_one(raw, origin, now=now, settings=self._settings, dedup=self._dedup)
                 if item.result is Result.REJECTED:
                     _log.warning(
                         "rejected a record",
@@ -259,9 +251,7 @@ class IngestConsumer:
                         field=item.field,
                         error=item.error,
                     )
-                decided.append(
-                    Decided(raw, record.key, record.topic, record.partition, record.offset, item)
-                )
+                decided.append(Decided(raw, origin, item))
             offsets[tp] = records[-1].offset + 1
         try:
             routed = await self._publish(decided, now)
@@ -271,7 +261,7 @@ class IngestConsumer:
                     self._dedup.forget(d.routed.dedup_key)
             raise
         for d, item in zip(decided, routed, strict=True):
-            self._metrics.routed(d.topic, item)
+            self._metrics.routed(d.origin.topic, item)
         self._metrics.delivered(routed)
         await self._commit(consumer, offsets)
         self.batches += 1

@@ -22,7 +22,7 @@ from slawatch.events import Rejection, RejectReason
 from slawatch.observability import get_logger
 from slawatch.settings import Settings
 from slawatch_ingest.dedup import DuplicateFilter
-from slawatch_ingest.pipeline import Result, Routed, dead_letter, rejected
+from slawatch_ingest.pipeline import Origin, Result, Routed, dead_letter, rejected
 
 __all__ = ["Decided", "deliver"]
 
@@ -34,10 +34,7 @@ class Decided:
     """A raw record, where it came from, and what :func:`ingest_one` made of it."""
 
     raw: bytes
-    key: bytes | None
-    topic: str
-    partition: int
-    offset: int
+    origin: Origin
     routed: Routed
 
 
@@ -87,9 +84,10 @@ async def _deliver_one(
         "a topic refused a record; dead-lettered",
         topic=message.topic,
         size=len(message.value),
-        source_topic=decided.topic,
-        partition=decided.partition,
-        offset=decided.offset,
+        source_topic=decided.origin.topic,
+        partition=decided.origin.partition,
+        offset=decided.origin.offset,
+        request_id=decided.origin.request_id,
         error=str(refusal),
     )
     if routed.result is not Result.REJECTED:
@@ -103,10 +101,7 @@ async def _deliver_one(
             decided.raw,
             Rejection(RejectReason.TOO_LARGE, error),
             routed.event_id,
-            decided.key,
-            decided.topic,
-            decided.partition,
-            decided.offset,
+            decided.origin,
             now,
             settings,
         )
@@ -119,10 +114,7 @@ async def _deliver_one(
     assert routed.reason is not None and routed.error is not None
     letter = dead_letter(
         decided.raw,
-        key=decided.key,
-        topic=decided.topic,
-        partition=decided.partition,
-        offset=decided.offset,
+        decided.origin,
         now=now,
         reason=routed.reason,
         error=routed.error,

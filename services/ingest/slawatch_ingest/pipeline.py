@@ -2,7 +2,7 @@
 
 :func:`ingest_one` is pure apart from the duplicate filter it is given: no I/O, no
 clock (``now`` is an argument, integer microseconds UTC). For the bytes of one raw
-record it returns a :class:`Routed`:
+record and its :class:`Origin` it returns a :class:`Routed`:
 
 - ``accepted``: the event is valid. ``message`` is the canonical record: value
   :func:`~slawatch.events.encode_event` of the event, with ``received_at`` set to
@@ -20,6 +20,8 @@ record it returns a :class:`Routed`:
        "raw_size": <bytes of the raw record>, "raw_truncated": false | true,
        "topic": "<raw topic, or http>", "partition": <int>, "offset": <int>,
        "received_at": "<now, RFC 3339 UTC>"}
+
+  plus ``"request_id"`` for an event of ``POST /v1/events`` (its ``X-Request-Id``).
 
   Rejected are: everything :func:`~slawatch.events.parse_event` rejects (not JSON, not
   an object, too large, missing or wrongly typed fields, unknown type, values outside
@@ -66,6 +68,7 @@ __all__ = [
     "HTTP_TOPIC",
     "RECORD_OVERHEAD_BYTES",
     "IngestReason",
+    "Origin",
     "RawEncoding",
     "Result",
     "Routed",
@@ -106,6 +109,19 @@ class RawEncoding(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a raw record came from: its topic (``http`` for ``POST /v1/events``),
+    partition and offset (for the API: 0 and the event's index in the request), its key,
+    and the id of the API request that carried it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Routed:
     """The decision for one raw record.
 
@@ -126,59 +142,36 @@ class Routed:
 
 
 def ingest_one(
-    raw: bytes,
-    *,
-    key: bytes | None,
-    topic: str,
-    partition: int,
-    offset: int,
-    now: int,
-    settings: Settings,
-    dedup: DuplicateFilter,
+    raw: bytes, origin: Origin, *, now: int, settings: Settings, dedup: DuplicateFilter
 ) -> Routed:
     """Decide what becomes of one raw record (see the module docstring)."""
     try:
-        return _route(raw, key, topic, partition, offset, now, settings, dedup)
+        return _route(raw, origin, now, settings, dedup)
     except Exception as exc:
         _log.exception(
             "ingest failed on a record; dead-lettering it",
-            topic=topic,
-            partition=partition,
-            offset=offset,
+            topic=origin.topic,
+            partition=origin.partition,
+            offset=origin.offset,
         )
         error = f"internal error: {type(exc).__name__}: {exc}"
+        reason = IngestReason.INTERNAL_ERROR
         return Routed(
             result=Result.REJECTED,
             message=dead_letter(
-                raw,
-                key=key,
-                topic=topic,
-                partition=partition,
-                offset=offset,
-                now=now,
-                reason=IngestReason.INTERNAL_ERROR,
-                error=error,
-                field=None,
-                settings=settings,
+                raw, origin, now=now, reason=reason, error=error, field=None, settings=settings
             ),
-            reason=IngestReason.INTERNAL_ERROR,
+            reason=reason,
             error=error,
         )
 
 
 def _route(
-    raw: bytes,
-    key: bytes | None,
-    topic: str,
-    partition: int,
-    offset: int,
-    now: int,
-    settings: Settings,
-    dedup: DuplicateFilter,
+    raw: bytes, origin: Origin, now: int, settings: Settings, dedup: DuplicateFilter
 ) -> Routed:
     parsed = parse_event(raw, max_bytes=settings.max_event_bytes)
     if isinstance(parsed, Rejection):
-        return rejected(raw, parsed, None, key, topic, partition, offset, now, settings)
+        return rejected(raw, parsed, None, origin, now, settings)
     event = parsed
     if event.time - now > settings.max_future:
         rejection = Rejection(
@@ -188,7 +181,7 @@ def _route(
             f"{format_duration(settings.max_future)}",
             "time",
         )
-        return rejected(raw, rejection, event.id, key, topic, partition, offset, now, settings)
+        return rejected(raw, rejection, event.id, origin, now, settings)
     if event.received_at is None:
         event = dataclasses.replace(event, received_at=now)
     subject = event.subject
@@ -201,7 +194,7 @@ def _route(
             f"the canonical event is {len(value)} bytes, more than the largest record "
             f"of {limit} bytes",
         )
-        return rejected(raw, rejection, event.id, key, topic, partition, offset, now, settings)
+        return rejected(raw, rejection, event.id, origin, now, settings)
     dedup_key: DedupKey = (subject, event.source, event.id)
     if dedup.seen(dedup_key, now):
         return Routed(result=Result.DUPLICATE, message=None, event_id=event.id, event=event)
@@ -219,24 +212,18 @@ def rejected(
     raw: bytes,
     rejection: Rejection,
     event_id: str | None,
-    key: bytes | None,
-    topic: str,
-    partition: int,
-    offset: int,
+    origin: Origin,
     now: int,
     settings: Settings,
 ) -> Routed:
-    """The decision to dead-letter ``raw``, from where it came, for ``rejection``."""
+    """The decision to dead-letter ``raw``, from ``origin``, for ``rejection``."""
     if event_id is None and rejection.reason not in _UNREADABLE:
         event_id = _id_of(raw)
     return Routed(
         result=Result.REJECTED,
         message=dead_letter(
             raw,
-            key=key,
-            topic=topic,
-            partition=partition,
-            offset=offset,
+            origin,
             now=now,
             reason=rejection.reason,
             error=rejection.message,
@@ -267,11 +254,8 @@ def _id_of(raw: bytes) -> str | None:
 
 def dead_letter(
     raw: bytes,
+    origin: Origin,
     *,
-    key: bytes | None,
-    topic: str,
-    partition: int,
-    offset: int,
     now: int,
     reason: RejectReason | IngestReason,
     error: str,
@@ -280,6 +264,7 @@ def dead_letter(
 ) -> Message:
     """The dead-letter record of a rejected raw record (see the module docstring)."""
     budget = settings.max_record_bytes - RECORD_OVERHEAD_BYTES
+    key = origin.key
     if key is not None and len(key) > budget // 2:
         key = None
     budget -= len(key or b"")
@@ -287,12 +272,14 @@ def dead_letter(
         "error": error,
         "field": field,
         "reason": reason.value,
-        "topic": topic,
-        "partition": partition,
-        "offset": offset,
+        "topic": origin.topic,
+        "partition": origin.partition,
+        "offset": origin.offset,
         "received_at": format_time(now),
         "raw_size": len(raw),
     }
+    if origin.request_id is not None:
+        doc["request_id"] = origin.request_id
     limit = min(len(raw), settings.deadletter_raw_max_bytes)
     while True:
         text, encoding, quoted = _quote(raw, limit)
