@@ -11,7 +11,7 @@ from slawatch.bus.source import MemorySource
 from slawatch.settings import Settings, Topics
 from slawatch.timeutil import parse_time
 from slawatch_evaluator import store
-from slawatch_evaluator.metrics import EvaluatorMetrics
+from slawatch_evaluator.metrics import AvailabilityReading, EvaluatorMetrics
 from slawatch_evaluator.partition import PartitionWorker
 from slawatch_evaluator.runtime import Evaluator
 from tests.evaluator.test_runtime_memory import publish, settings  # noqa: F401
@@ -27,6 +27,18 @@ availability:
     timezone: UTC
 """
 NOW = parse_time("2026-04-10T00:00:00Z")
+
+
+async def up_then_down(settings: Settings) -> tuple[MemoryBus, str]:  # noqa: F811
+    """A bus whose canonical topic has ``api`` up from April 1 and down from NOW."""
+    bus = MemoryBus(partitions=1)
+    topic = settings.topic(Topics.CANONICAL)
+    raw = [orjson.dumps({"id": i, "type": "uptime.status", "time": t, "service": "api",
+                         "status": s})
+           for i, t, s in [("u1", "2026-04-01T00:00:00Z", "up"),
+                           ("u2", "2026-04-10T00:00:00Z", "down")]]  # fmt: skip
+    await publish(bus, topic, canonical(raw, NOW))
+    return bus, topic
 
 
 async def test_gauges_follow_the_current_window(settings: Settings) -> None:  # noqa: F811
@@ -57,13 +69,7 @@ async def test_gauges_follow_the_current_window(settings: Settings) -> None:  # 
 async def test_downtime_counters_add_what_each_refresh_saw_and_revoked_series_go(
     settings: Settings,  # noqa: F811
 ) -> None:
-    bus = MemoryBus(partitions=1)
-    topic = settings.topic(Topics.CANONICAL)
-    raw = [orjson.dumps({"id": i, "type": "uptime.status", "time": t, "service": "api",
-                         "status": s})
-           for i, t, s in [("u1", "2026-04-01T00:00:00Z", "up"),
-                           ("u2", "2026-04-10T00:00:00Z", "down")]]  # fmt: skip
-    await publish(bus, topic, canonical(raw, NOW))
+    bus, topic = await up_then_down(settings)
     registry = CollectorRegistry()
     defs = versions((UPTIME, None))
     metrics = EvaluatorMetrics(registry)
@@ -203,3 +209,63 @@ def test_the_info_series_follow_the_version_in_force() -> None:
         {"sla": "l2-ola", "kind": "ola", "service": "", "window": "", "timezone": "",
          "calendar": "", "underpins": "gold", "version": "2"},
     ]  # fmt: skip
+
+
+async def test_a_new_owner_counts_from_where_the_last_one_stopped(
+    settings: Settings,  # noqa: F811
+) -> None:
+    """A restart or takeover: the seconds between the old owner's last refresh and the
+    new one's first are counted once, by the new owner."""
+    bus, topic = await up_then_down(settings)
+    defs = versions((UPTIME, None))
+    labels = {"sla": "api-uptime", "kind": "customer"}
+
+    def owner(name: str) -> tuple[Evaluator, CollectorRegistry]:
+        registry = CollectorRegistry()
+        metrics = EvaluatorMetrics(registry)
+        metrics.declare(defs)
+        ev = Evaluator(settings=settings, versions=defs,
+                       db=store.create_engine(settings.database_url),
+                       source=MemorySource(bus, [topic]), publisher=bus,
+                       metrics=metrics, clock=lambda: NOW, owner=name)  # fmt: skip
+        return ev, registry
+
+    first, counted_by_first = owner("first")
+    await first.on_assign([(topic, 0)])
+    await first._step(first.workers[(topic, 0)], bus.read(topic, 0, 0, 10), NOW)
+    for minutes in (0, 30):
+        first._gauges(NOW + minutes * 60_000_000)
+        await first._save_counted()
+    downtime = "slawatch_sla_downtime_seconds_total"
+    assert counted_by_first.get_sample_value(downtime, labels) == pytest.approx(1800)
+    await first.db.dispose()  # killed: never revoked, never refreshed again
+
+    second, counted_by_second = owner("second")
+    await second.on_assign([(topic, 0)])
+    second._gauges(NOW + 60 * 60_000_000)
+    assert counted_by_second.get_sample_value(downtime, labels) == pytest.approx(1800)
+    measured = "slawatch_sla_measured_seconds_total"
+    assert counted_by_second.get_sample_value(measured, labels) == pytest.approx(1800)
+    await second._save_counted()
+    async with second.db.connect() as conn:
+        saved = await store.load_counted(conn, topic)
+    april = parse_time("2026-04-01T00:00:00Z")
+    assert saved == {("api-uptime", "customer"): (april, 3600, 777_600 + 3600)}
+    await second.db.dispose()
+
+
+def test_a_mark_from_a_later_window_adds_nothing_until_the_state_gets_there() -> None:
+    registry = CollectorRegistry()
+    metrics = EvaluatorMetrics(registry)
+    april, may = parse_time("2026-04-01T00:00:00Z"), parse_time("2026-05-01T00:00:00Z")
+    key = ("api-uptime", "customer")
+    labels = {"sla": "api-uptime", "kind": "customer"}
+
+    def refresh(window: tuple[int, float, float]) -> float | None:
+        reading = AvailabilityReading(*key, 0.99, 0.5, window)
+        metrics.show_availability([reading], {key: (may, 60.0, 600.0)})
+        return registry.get_sample_value("slawatch_sla_downtime_seconds_total", labels)
+
+    assert refresh((april, 5000.0, 2_500_000.0)) is None  # nothing counted into April again
+    assert metrics.counted == {key: (may, 60.0, 600.0)}
+    assert refresh((may, 100.0, 900.0)) == pytest.approx(40)

@@ -160,7 +160,7 @@ class EvaluatorMetrics:
         self.downtime = counter(
             registry,
             "slawatch_sla_downtime_seconds_total",
-            "Downtime counted against calendar-window error budgets, as this process saw it.",
+            "Downtime counted against calendar-window error budgets, by the owning process.",
             ["sla", "kind"],
         )
         self.measured = counter(
@@ -335,14 +335,21 @@ class EvaluatorMetrics:
             self.consumer_lag.labels(partition=partition).set(n)
         self._lag_shown = set(shown)
 
-    def show_availability(self, readings: Iterable[AvailabilityReading]) -> None:
+    def show_availability(
+        self,
+        readings: Iterable[AvailabilityReading],
+        counted: Mapping[tuple[str, str], tuple[int, float, float]] | None = None,
+    ) -> None:
         """Set the availability gauges of the objectives this process owns now, drop the
         others', and add the downtime and measured time seen since the last refresh.
 
         An objective first seen here (started, or its service's partition just assigned)
-        is a baseline and adds nothing, so processes sharing the work never count the
-        same second twice. A window's totals only grow; a late event that lowers them
-        adds nothing until they pass the highest seen.
+        goes on from what ``counted`` says its previous owner had counted in the same
+        window (``(sla, kind)``: window start, downtime and measured seconds), so the
+        time between that owner's last refresh and this one's first is counted once;
+        with nothing there it is a baseline and adds nothing, so processes sharing the
+        work never count the same second twice. A window's totals only grow; a late
+        event that lowers them adds nothing until they pass the highest seen.
         """
         windows: dict[tuple[str, str], tuple[int, float, float]] = {}
         shown: dict[tuple[Gauge, tuple[str, ...]], float] = {}
@@ -358,7 +365,10 @@ class EvaluatorMetrics:
             if r.last_status is not None:
                 shown[self.last_status, key] = r.last_status / SECOND
             if r.window is not None:
-                windows[key] = self._add_window(key, r.window)
+                before = self._windows.get(key)
+                if before is None and counted is not None:
+                    before = counted.get(key)
+                windows[key] = self._add_window(key, r.window, before)
         for gauge_, labels in self._shown - shown.keys():
             gauge_.remove(*labels)
         for (gauge_, labels), value in shown.items():
@@ -380,13 +390,23 @@ class EvaluatorMetrics:
             self.info.labels(*row).set(1)
         self._info = (number, rows)
 
+    @property
+    def counted(self) -> dict[tuple[str, str], tuple[int, float, float]]:
+        """Per objective shown at the last refresh: the window start and the downtime and
+        measured seconds counted up to it (what the next owner goes on from)."""
+        return dict(self._windows)
+
     def _add_window(
-        self, key: tuple[str, str], window: tuple[int, float, float]
+        self,
+        key: tuple[str, str],
+        window: tuple[int, float, float],
+        before: tuple[int, float, float] | None,
     ) -> tuple[int, float, float]:
         start, downtime, measured = window
-        before = self._windows.get(key)
         if before is None:
             return window
+        if start < before[0]:
+            return before  # counted into a later window already: wait for the state to get there
         if before[0] == start:
             added = (max(0.0, downtime - before[1]), max(0.0, measured - before[2]))
             window = (start, max(downtime, before[1]), max(measured, before[2]))

@@ -88,6 +88,9 @@ class Evaluator:
         self.health = Health()
         self.sla_topic = settings.topic(Topics.SLA_EVENTS)
         self.deadletter_topic = settings.topic(Topics.DEADLETTER)
+        self.counted: store.Counted = {}
+        """What the owners of the objectives had counted, as of the latest assignment."""
+        self._saved: store.Counted = {}
         self.relay = OutboxRelay(
             db,
             publisher,
@@ -104,6 +107,7 @@ class Evaluator:
         async with self.db.begin() as conn:
             claimed = await store.claim(conn, part[0], part[1], self.owner)
             records = await store.load_subjects(conn, part[0], part[1])
+            self.counted = await store.load_counted(conn, part[0])
         self.relay.wake()  # rows the previous owner left go out before this one's
         worker = PartitionWorker(
             claimed,
@@ -286,7 +290,7 @@ class Evaluator:
                     )
         self.metrics.show_clocks(clocks)
         self.metrics.timers_overdue.set(overdue)
-        self.metrics.show_availability(readings)
+        self.metrics.show_availability(readings, self.counted)
         self.metrics.show_definitions(now)
         self.metrics.show_lag({part[1]: lag for part, lag in self.source.lag().items()})
 
@@ -322,6 +326,7 @@ class Evaluator:
                 began = time.monotonic()
                 if began >= next_gauges:
                     self._gauges(now)
+                    await self._save_counted()
                     spent = time.monotonic() - began
                     next_gauges = began + max(GAUGES_EVERY, spent / GAUGES_SHARE)
         finally:
@@ -330,6 +335,22 @@ class Evaluator:
             self.relay.stop()  # after the last commit is in, so its rows go out
             await relay
             await self.source.stop()
+
+    async def _save_counted(self) -> None:
+        """Record what the availability counters have counted since the last save, so
+        that the next owner of an objective goes on from there (a failure is retried at
+        the next refresh)."""
+        counted = self.metrics.counted
+        changed = {k: v for k, v in counted.items() if self._saved.get(k) != v}
+        if not changed:
+            return
+        try:
+            async with self.db.begin() as conn:
+                await store.save_counted(conn, self.settings.topic(Topics.CANONICAL), changed)
+        except _DB_ERRORS as exc:
+            log.warning("saving the availability counters' progress failed", error=str(exc))
+            return
+        self._saved = counted
 
     # --- readiness ------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ ownership, fencing and the outbox). On PostgreSQL the rows go in bulk (``unnest`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -33,11 +33,12 @@ from slawatch.store.common import (
     pending,
     write_outbox,
 )
-from slawatch.store.schema import subject_history, subject_states
+from slawatch.store.schema import availability_counted, subject_history, subject_states
 
 __all__ = [
     "DB_ERRORS",
     "Claim",
+    "Counted",
     "Fenced",
     "OutboxEntry",
     "OutboxRow",
@@ -47,12 +48,18 @@ __all__ = [
     "commit",
     "count_pending",
     "create_engine",
+    "load_counted",
     "load_subjects",
     "pending",
+    "save_counted",
 ]
 
 Stored = tuple[bytes, list[str]]
 """A subject as stored: its record (orjson bytes) and its history lines in order."""
+
+Counted = dict[tuple[str, str], tuple[int, float, float]]
+"""Per availability objective ``(sla, kind)``: the window start and the downtime and
+measured seconds added to the counters so far."""
 
 _UPSERT_STATES = """
 INSERT INTO subject_states (key, topic, partition, state, next_due)
@@ -110,6 +117,42 @@ async def load_subjects(conn: AsyncConnection, topic: str, partition: int) -> li
             found.append((seq, line))
     lines = {key: [line for _, line in sorted(found)] for key, found in numbered.items()}
     return [(bytes(state), lines.get(key, [])) for key, state in states]
+
+
+async def load_counted(conn: AsyncConnection, topic: str) -> Counted:
+    """What the owners of the objectives of ``topic`` have counted so far."""
+    table = availability_counted.c
+    rows = await conn.execute(
+        sa.select(
+            table.sla, table.kind, table.window_start, table.downtime_seconds,
+            table.measured_seconds,
+        ).where(table.topic == topic)
+    )  # fmt: skip
+    return {(r.sla, r.kind): (r.window_start, r.downtime_seconds, r.measured_seconds) for r in rows}
+
+
+async def save_counted(
+    conn: AsyncConnection, topic: str, counted: Mapping[tuple[str, str], tuple[int, float, float]]
+) -> None:
+    """Record what this process has counted for some objectives of ``topic``."""
+    rows = [
+        {"topic": topic, "sla": sla, "kind": kind, "window_start": start,
+         "downtime_seconds": downtime, "measured_seconds": measured}
+        for (sla, kind), (start, downtime, measured) in sorted(counted.items())
+    ]  # fmt: skip
+    if not rows:
+        return
+    stmt = insert(conn, availability_counted)
+    excluded = stmt.excluded
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["topic", "sla", "kind"],
+            set_={"window_start": excluded.window_start,
+                  "downtime_seconds": excluded.downtime_seconds,
+                  "measured_seconds": excluded.measured_seconds},
+        ),
+        rows,
+    )  # fmt: skip
 
 
 async def commit(

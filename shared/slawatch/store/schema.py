@@ -11,6 +11,9 @@ are JSONB on PostgreSQL.
 - ``outbox``: output events written with the state that produced them, one row per
   committed batch, until a relay has published them to the bus (it deletes them as it
   publishes).
+- ``availability_counted``: per canonical topic and availability objective, the window
+  and the downtime and measured seconds its owner has added to the Prometheus counters
+  so far, so that the next owner goes on from there.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 __all__ = [
     "acknowledgements",
+    "availability_counted",
     "definitions_versions",
     "escalation_state",
     "metadata",
@@ -56,6 +60,17 @@ subject_states = sa.Table(
     sa.Column("state", sa.LargeBinary, nullable=False),
     sa.Column("next_due", sa.BigInteger, nullable=True),
     sa.Index("subject_states_by_partition", "topic", "partition"),
+)
+
+availability_counted = sa.Table(
+    "availability_counted",
+    metadata,
+    sa.Column("topic", sa.String(255), primary_key=True),
+    sa.Column("sla", sa.String(255), primary_key=True),
+    sa.Column("kind", sa.String(64), primary_key=True),
+    sa.Column("window_start", sa.BigInteger, nullable=False),
+    sa.Column("downtime_seconds", sa.Float, nullable=False),
+    sa.Column("measured_seconds", sa.Float, nullable=False),
 )
 
 subject_history = sa.Table(
