@@ -11,7 +11,8 @@ from slawatch.bus.source import MemorySource
 from slawatch.settings import Settings, Topics
 from slawatch.timeutil import parse_time
 from slawatch_evaluator import store
-from slawatch_evaluator.metrics import AvailabilityReading, EvaluatorMetrics
+from slawatch_evaluator.availability_metrics import AvailabilityReading
+from slawatch_evaluator.metrics import EvaluatorMetrics
 from slawatch_evaluator.partition import PartitionWorker
 from slawatch_evaluator.runtime import Evaluator
 from tests.evaluator.test_runtime_memory import publish, settings  # noqa: F401
@@ -263,9 +264,9 @@ def test_a_mark_from_a_later_window_adds_nothing_until_the_state_gets_there() ->
 
     def refresh(window: tuple[int, float, float]) -> float | None:
         reading = AvailabilityReading(*key, 0.99, 0.5, window)
-        metrics.show_availability([reading], {key: (may, 60.0, 600.0)})
+        metrics.objectives.show([reading], {key: (may, 60.0, 600.0)})
         return registry.get_sample_value("slawatch_sla_downtime_seconds_total", labels)
 
     assert refresh((april, 5000.0, 2_500_000.0)) is None  # nothing counted into April again
-    assert metrics.counted == {key: (may, 60.0, 600.0)}
+    assert metrics.objectives.counted == {key: (may, 60.0, 600.0)}
     assert refresh((may, 100.0, 900.0)) == pytest.approx(40)

@@ -28,7 +28,8 @@ def exported() -> dict[str, tuple[str, tuple[str, ...]]]:
     found = {}
     for cls in (IngestMetrics, EvaluatorMetrics, NotifierMetrics):
         registry = CollectorRegistry()
-        for metric in vars(cls(registry)).values():
+        cls(registry)
+        for metric in list(registry._collector_to_names):
             if hasattr(metric, "_labelnames"):
                 suffix = "_total" if metric._type == "counter" else ""
                 found[metric._name + suffix] = (metric._type, tuple(metric._labelnames))

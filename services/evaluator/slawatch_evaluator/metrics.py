@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Histogram
 
-from slawatch.availability.status import Status
 from slawatch.clock.cycle import CycleState
 from slawatch.clock.engine import Verdict
 from slawatch.definitions.model import (
@@ -30,8 +28,9 @@ from slawatch.events.model import RejectReason
 from slawatch.observability import counter, gauge, histogram
 from slawatch.outputs import Output, OutputType
 from slawatch.timeutil import SECOND, format_duration
+from slawatch_evaluator.availability_metrics import AvailabilityMetrics
 
-__all__ = ["AvailabilityReading", "EvaluatorMetrics"]
+__all__ = ["EvaluatorMetrics"]
 
 UNEXPECTED_REASONS = ("unknown_ticket", "created_again")
 """The reasons ``slawatch_evaluator_unexpected_events_total`` counts."""
@@ -69,22 +68,6 @@ ELAPSED_BUCKETS = tuple(
 """Business-time buckets of stopped clocks, 5 minutes to 30 days; the goals are added."""
 
 _LATENCY = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-
-
-@dataclass(frozen=True, slots=True)
-class AvailabilityReading:
-    """One objective's figures at a gauge refresh. ``window`` is a calendar window's
-    ``(start, downtime seconds, measured seconds)`` so far; ``None`` for a rolling one.
-    ``status`` is the service's status for the objective then, ``last_status`` the event
-    time of the service's latest ``uptime.status``."""
-
-    sla: str
-    kind: str
-    availability: float | None
-    remaining: float | None
-    window: tuple[int, float, float] | None = None
-    status: Status | None = None
-    last_status: int | None = None
 
 
 class EvaluatorMetrics:
@@ -156,24 +139,6 @@ class EvaluatorMetrics:
             "slawatch_sla_outcomes_total",
             "Clocks stopped and availability windows closed, by outcome (backfill included).",
             ["sla", "target", "kind", "outcome"],
-        )
-        self.downtime = counter(
-            registry,
-            "slawatch_sla_downtime_seconds_total",
-            "Downtime counted against calendar-window error budgets, by the owning process.",
-            ["sla", "kind"],
-        )
-        self.measured = counter(
-            registry,
-            "slawatch_sla_measured_seconds_total",
-            "Measured seconds of calendar-window availability objectives (the SLI's base).",
-            ["sla", "kind"],
-        )
-        self.objective = gauge(
-            registry,
-            "slawatch_sla_objective_ratio",
-            "Each availability objective's target, as a ratio (99.9 is 0.999).",
-            ["sla", "kind"],
         )
         self.open_clocks = gauge(
             registry,
@@ -252,31 +217,6 @@ class EvaluatorMetrics:
             "Time to load a partition's clocks from the store after assignment.",
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
-        self.availability = gauge(
-            registry,
-            "slawatch_availability_ratio",
-            "Availability so far in the current window of each availability objective.",
-            ["sla", "kind"],
-        )
-        self.budget_remaining = gauge(
-            registry,
-            "slawatch_error_budget_remaining_ratio",
-            "Share of the current window's error budget not yet consumed (below 0: breached).",
-            ["sla", "kind"],
-        )
-        self.status = gauge(
-            registry,
-            "slawatch_availability_status",
-            "Each availability objective's service now: 1 for its status (up, degraded, down, "
-            "or unknown: no fresh status), 0 for the other three.",
-            ["sla", "kind", "status"],
-        )
-        self.last_status = gauge(
-            registry,
-            "slawatch_availability_last_status_timestamp_seconds",
-            "Event time of the latest uptime.status of each availability objective's service.",
-            ["sla", "kind"],
-        )
         self.info = gauge(
             registry,
             "slawatch_sla_info",
@@ -285,6 +225,7 @@ class EvaluatorMetrics:
             "the SLA it underpins (ticket SLAs), and the version's number.",
             ["sla", "kind", "service", "window", "timezone", "calendar", "underpins", "version"],
         )
+        self.objectives = AvailabilityMetrics(registry)
         self.last_poll = gauge(
             registry,
             "slawatch_evaluator_last_poll_timestamp_seconds",
@@ -295,10 +236,8 @@ class EvaluatorMetrics:
         self._targets: dict[tuple[str, str], str] = {}
         self._priorities: dict[tuple[str, str], set[str]] = {}
         self._clocks_shown: set[tuple[str, str, str, str]] = set()
-        self._shown: set[tuple[Gauge, tuple[str, ...]]] = set()
         self._versions: list[DefinitionsVersion] = []
         self._info: tuple[int | None, set[tuple[str, ...]]] = (None, set())
-        self._windows: dict[tuple[str, str], tuple[int, float, float]] = {}
 
     def show_clocks(self, clocks: Mapping[tuple[str, str, CycleState, bool], int]) -> None:
         """Set the open-clock gauges from ``(sla, target, state, breached)`` counts: every
@@ -335,47 +274,6 @@ class EvaluatorMetrics:
             self.consumer_lag.labels(partition=partition).set(n)
         self._lag_shown = set(shown)
 
-    def show_availability(
-        self,
-        readings: Iterable[AvailabilityReading],
-        counted: Mapping[tuple[str, str], tuple[int, float, float]] | None = None,
-    ) -> None:
-        """Set the availability gauges of the objectives this process owns now, drop the
-        others', and add the downtime and measured time seen since the last refresh.
-
-        An objective first seen here (started, or its service's partition just assigned)
-        goes on from what ``counted`` says its previous owner had counted in the same
-        window (``(sla, kind)``: window start, downtime and measured seconds), so the
-        time between that owner's last refresh and this one's first is counted once;
-        with nothing there it is a baseline and adds nothing, so processes sharing the
-        work never count the same second twice. A window's totals only grow; a late
-        event that lowers them adds nothing until they pass the highest seen.
-        """
-        windows: dict[tuple[str, str], tuple[int, float, float]] = {}
-        shown: dict[tuple[Gauge, tuple[str, ...]], float] = {}
-        for r in readings:
-            key = (r.sla, r.kind)
-            if r.availability is not None:
-                shown[self.availability, key] = r.availability
-            if r.remaining is not None:
-                shown[self.budget_remaining, key] = r.remaining
-            if r.status is not None:
-                for status in Status:
-                    shown[self.status, (*key, status.value)] = float(status is r.status)
-            if r.last_status is not None:
-                shown[self.last_status, key] = r.last_status / SECOND
-            if r.window is not None:
-                before = self._windows.get(key)
-                if before is None and counted is not None:
-                    before = counted.get(key)
-                windows[key] = self._add_window(key, r.window, before)
-        for gauge_, labels in self._shown - shown.keys():
-            gauge_.remove(*labels)
-        for (gauge_, labels), value in shown.items():
-            gauge_.labels(*labels).set(value)
-        self._shown = set(shown)
-        self._windows = windows
-
     def show_definitions(self, now: int) -> None:
         """Set ``slawatch_sla_info`` to the SLAs and objectives of the version in force at
         ``now`` (of those :meth:`declare` was given), dropping an earlier version's."""
@@ -389,35 +287,6 @@ class EvaluatorMetrics:
         for row in rows:
             self.info.labels(*row).set(1)
         self._info = (number, rows)
-
-    @property
-    def counted(self) -> dict[tuple[str, str], tuple[int, float, float]]:
-        """Per objective shown at the last refresh: the window start and the downtime and
-        measured seconds counted up to it (what the next owner goes on from)."""
-        return dict(self._windows)
-
-    def _add_window(
-        self,
-        key: tuple[str, str],
-        window: tuple[int, float, float],
-        before: tuple[int, float, float] | None,
-    ) -> tuple[int, float, float]:
-        start, downtime, measured = window
-        if before is None:
-            return window
-        if start < before[0]:
-            return before  # counted into a later window already: wait for the state to get there
-        if before[0] == start:
-            added = (max(0.0, downtime - before[1]), max(0.0, measured - before[2]))
-            window = (start, max(downtime, before[1]), max(measured, before[2]))
-        else:
-            added = (downtime, measured)
-        labels = {"sla": key[0], "kind": key[1]}
-        if added[0]:
-            self.downtime.labels(**labels).inc(added[0])
-        if added[1]:
-            self.measured.labels(**labels).inc(added[1])
-        return window
 
     def count(self, outputs: Iterable[Output]) -> None:
         """Count a batch's outputs: every type; live warnings and breaches; the
@@ -482,6 +351,7 @@ class EvaluatorMetrics:
             for goal in target.goals
         }
         self._versions = list(versions)
+        self.objectives.declare(versions)
         bounds = tuple(sorted(goals.union(ELAPSED_BUCKETS)))
         if bounds != self._elapsed_bounds:
             self._registry.unregister(self.elapsed)
@@ -497,14 +367,9 @@ class EvaluatorMetrics:
                     known = self._priorities.setdefault((sla.id, target.id), set())
                     known.update(_priorities_in(g.when for g in target.goals))
             for objective in defs.availability:
-                kind = objective.kind.value
-                self.objective.labels(sla=objective.id, kind=kind).set(
-                    float(objective.objective / 100)
-                )
                 if objective.window is not WindowKind.ROLLING:
+                    kind = objective.kind.value
                     self._declare(objective.id, "availability", kind, WINDOW_OUTCOMES)
-                    self.downtime.labels(sla=objective.id, kind=kind)
-                    self.measured.labels(sla=objective.id, kind=kind)
 
         for (sla_id, target_id), known in self._priorities.items():
             kind = self._targets[sla_id, target_id]

@@ -36,7 +36,8 @@ from slawatch.definitions.model import DefinitionsVersion
 from slawatch.settings import Settings, Topics
 from slawatch.store.relay import OutboxRelay
 from slawatch_evaluator import store
-from slawatch_evaluator.metrics import AvailabilityReading, EvaluatorMetrics
+from slawatch_evaluator.availability_metrics import AvailabilityReading, Counted
+from slawatch_evaluator.metrics import EvaluatorMetrics
 from slawatch_evaluator.partition import Batch, PartitionWorker
 
 __all__ = ["Evaluator", "Health"]
@@ -88,9 +89,9 @@ class Evaluator:
         self.health = Health()
         self.sla_topic = settings.topic(Topics.SLA_EVENTS)
         self.deadletter_topic = settings.topic(Topics.DEADLETTER)
-        self.counted: store.Counted = {}
+        self.counted: Counted = {}
         """What the owners of the objectives had counted, as of the latest assignment."""
-        self._saved: store.Counted = {}
+        self._saved: Counted = {}
         self.relay = OutboxRelay(
             db,
             publisher,
@@ -290,7 +291,7 @@ class Evaluator:
                     )
         self.metrics.show_clocks(clocks)
         self.metrics.timers_overdue.set(overdue)
-        self.metrics.show_availability(readings, self.counted)
+        self.metrics.objectives.show(readings, self.counted)
         self.metrics.show_definitions(now)
         self.metrics.show_lag({part[1]: lag for part, lag in self.source.lag().items()})
 
@@ -340,7 +341,7 @@ class Evaluator:
         """Record what the availability counters have counted since the last save, so
         that the next owner of an objective goes on from there (a failure is retried at
         the next refresh)."""
-        counted = self.metrics.counted
+        counted = self.metrics.objectives.counted
         changed = {k: v for k, v in counted.items() if self._saved.get(k) != v}
         if not changed:
             return

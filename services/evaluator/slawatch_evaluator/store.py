@@ -9,7 +9,7 @@ ownership, fencing and the outbox). On PostgreSQL the rows go in bulk (``unnest`
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -34,11 +34,11 @@ from slawatch.store.common import (
     write_outbox,
 )
 from slawatch.store.schema import availability_counted, subject_history, subject_states
+from slawatch_evaluator.availability_metrics import Counted
 
 __all__ = [
     "DB_ERRORS",
     "Claim",
-    "Counted",
     "Fenced",
     "OutboxEntry",
     "OutboxRow",
@@ -57,9 +57,6 @@ __all__ = [
 Stored = tuple[bytes, list[str]]
 """A subject as stored: its record (orjson bytes) and its history lines in order."""
 
-Counted = dict[tuple[str, str], tuple[int, float, float]]
-"""Per availability objective ``(sla, kind)``: the window start and the downtime and
-measured seconds added to the counters so far."""
 
 _UPSERT_STATES = """
 INSERT INTO subject_states (key, topic, partition, state, next_due)
@@ -120,7 +117,8 @@ async def load_subjects(conn: AsyncConnection, topic: str, partition: int) -> li
 
 
 async def load_counted(conn: AsyncConnection, topic: str) -> Counted:
-    """What the owners of the objectives of ``topic`` have counted so far."""
+    """What the owners of the objectives of ``topic`` have counted so far (the
+    :class:`~slawatch_evaluator.availability_metrics.AvailabilityMetrics` records)."""
     table = availability_counted.c
     rows = await conn.execute(
         sa.select(
@@ -131,9 +129,7 @@ async def load_counted(conn: AsyncConnection, topic: str) -> Counted:
     return {(r.sla, r.kind): (r.window_start, r.downtime_seconds, r.measured_seconds) for r in rows}
 
 
-async def save_counted(
-    conn: AsyncConnection, topic: str, counted: Mapping[tuple[str, str], tuple[int, float, float]]
-) -> None:
+async def save_counted(conn: AsyncConnection, topic: str, counted: Counted) -> None:
     """Record what this process has counted for some objectives of ``topic``."""
     rows = [
         {"topic": topic, "sla": sla, "kind": kind, "window_start": start,
