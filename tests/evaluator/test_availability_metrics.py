@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 import pytest
 from prometheus_client import CollectorRegistry
@@ -270,3 +272,32 @@ def test_a_mark_from_a_later_window_adds_nothing_until_the_state_gets_there() ->
     assert refresh((april, 5000.0, 2_500_000.0)) is None  # nothing counted into April again
     assert metrics.objectives.counted == {key: (may, 60.0, 600.0)}
     assert refresh((may, 100.0, 900.0)) == pytest.approx(40)
+
+
+async def test_the_running_evaluator_records_what_it_counted(
+    settings: Settings,  # noqa: F811
+) -> None:
+    bus, topic = await up_then_down(settings)
+    defs = versions((UPTIME, None))
+    metrics = EvaluatorMetrics(CollectorRegistry())
+    metrics.declare(defs)
+    clock = iter(NOW + n * 60_000_000 for n in range(1_000_000))
+    ev = Evaluator(settings=settings, versions=defs,
+                   db=store.create_engine(settings.database_url),
+                   source=MemorySource(bus, [topic]), publisher=bus,
+                   metrics=metrics, clock=lambda: next(clock), owner="t")  # fmt: skip
+    stop = asyncio.Event()
+    task = asyncio.create_task(ev.run(stop))
+    saved: dict[tuple[str, str], tuple[int, float, float]] = {}
+    for _ in range(200):  # gauges refresh every second of the loop; each poll is a minute
+        await asyncio.sleep(0.05)
+        async with ev.db.connect() as conn:
+            saved = dict(await store.load_counted(conn, topic))
+        if saved and saved[("api-uptime", "customer")][1] > 0:
+            break
+    stop.set()
+    await task
+    await ev.db.dispose()
+    start, downtime, measured = saved[("api-uptime", "customer")]
+    assert start == parse_time("2026-04-01T00:00:00Z")
+    assert downtime > 0 and measured > 777_600  # down since NOW, measured since April 1

@@ -92,6 +92,7 @@ class Evaluator:
         self.counted: Counted = {}
         """What the owners of the objectives had counted, as of the latest assignment."""
         self._saved: Counted = {}
+        self._saving: asyncio.Task[None] | None = None
         self.relay = OutboxRelay(
             db,
             publisher,
@@ -327,11 +328,14 @@ class Evaluator:
                 began = time.monotonic()
                 if began >= next_gauges:
                     self._gauges(now)
-                    await self._save_counted()
+                    if self._saving is None or self._saving.done():
+                        self._saving = asyncio.create_task(self._save_counted())
                     spent = time.monotonic() - began
                     next_gauges = began + max(GAUGES_EVERY, spent / GAUGES_SHARE)
         finally:
             stop.set()
+            if self._saving is not None:
+                await self._saving
             await self._committed(list(self._commits))
             self.relay.stop()  # after the last commit is in, so its rows go out
             await relay
@@ -339,8 +343,9 @@ class Evaluator:
 
     async def _save_counted(self) -> None:
         """Record what the availability counters have counted since the last save, so
-        that the next owner of an objective goes on from there (a failure is retried at
-        the next refresh)."""
+        that the next owner of an objective goes on from there. It runs beside the loop
+        (a slow database never holds the gauges up), one at a time; a failure is
+        retried at the next refresh."""
         counted = self.metrics.objectives.counted
         changed = {k: v for k, v in counted.items() if self._saved.get(k) != v}
         if not changed:
@@ -350,6 +355,9 @@ class Evaluator:
                 await store.save_counted(conn, self.settings.topic(Topics.CANONICAL), changed)
         except _DB_ERRORS as exc:
             log.warning("saving the availability counters' progress failed", error=str(exc))
+            return
+        except Exception:
+            log.exception("saving the availability counters' progress failed")
             return
         self._saved = counted
 
