@@ -66,6 +66,7 @@ async def test_gauges_follow_the_current_window(settings: Settings) -> None:  # 
     remaining = registry.get_sample_value("slawatch_error_budget_remaining_ratio", labels)
     assert availability == pytest.approx(1 - 7200 / (9 * 86400))
     assert remaining == pytest.approx(1 - 7200 / 2592)
+    await ev._committed(list(ev._commits))
     await ev.db.dispose()
 
 
@@ -241,7 +242,8 @@ async def test_a_new_owner_counts_from_where_the_last_one_stopped(
         await first._save_counted()
     downtime = "slawatch_sla_downtime_seconds_total"
     assert counted_by_first.get_sample_value(downtime, labels) == pytest.approx(1800)
-    await first.db.dispose()  # killed: never revoked, never refreshed again
+    await first._committed(list(first._commits))
+    await first.db.dispose()  # killed once its commit was in: never revoked nor refreshed again
 
     second, counted_by_second = owner("second")
     await second.on_assign([(topic, 0)])
