@@ -57,7 +57,6 @@ __all__ = [
 Stored = tuple[bytes, list[str]]
 """A subject as stored: its record (orjson bytes) and its history lines in order."""
 
-
 _UPSERT_STATES = """
 INSERT INTO subject_states (key, topic, partition, state, next_due)
 SELECT k, $1, $2, s, d FROM unnest($3::varchar[], $4::bytea[], $5::bigint[]) AS u(k, s, d)

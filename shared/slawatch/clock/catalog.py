@@ -22,6 +22,7 @@ from slawatch.definitions.model import (
     Target,
     Trigger,
     TriggerKind,
+    in_force_from,
 )
 from slawatch.outputs import Output, OutputType
 from slawatch.timeutil import ceil_micros, format_seconds, parse_time
@@ -217,9 +218,7 @@ class Catalog:
         )
 
     def _build(self, versions: Sequence[DefinitionsVersion]) -> None:
-        ordered = sorted(
-            versions, key=lambda v: (v.effective_from is not None, v.effective_from or 0)
-        )
+        ordered = sorted(versions, key=lambda v: in_force_from(v.effective_from))
         self.order: dict[tuple[str, str], int] = {}
         for version in reversed(ordered):
             for sla in version.definitions.slas:
@@ -230,9 +229,7 @@ class Catalog:
                 self.order.setdefault((objective.id, "availability"), 1_000_000 + index)
         self.versions = [self._view(v) for v in ordered]
         self._by_number = {v.number: v for v in self.versions}
-        self._starts = [
-            v.effective_from if v.effective_from is not None else -(2**62) for v in self.versions
-        ]
+        self._starts = [in_force_from(v.effective_from) for v in self.versions]
 
     def _view(self, version: DefinitionsVersion) -> VersionView:
         defs = version.definitions

@@ -43,6 +43,7 @@ __all__ = [
     "WarnPoint",
     "WindowKind",
     "in_force",
+    "in_force_from",
 ]
 
 TICKET_FIELDS = frozenset(
@@ -379,9 +380,11 @@ def in_force(versions: Sequence[DefinitionsVersion], instant: int) -> Definition
     """The version in force at ``instant``: the latest ``effective_from`` at or before it
     (a version without one is in force from the beginning); ``None`` before every one.
     Of versions with the same ``effective_from``, the last in ``versions``."""
-    started = [v for v in versions if v.effective_from is None or v.effective_from <= instant]
-    return max(reversed(started), key=_start, default=None)
+    started = [v for v in versions if in_force_from(v.effective_from) <= instant]
+    return max(reversed(started), key=lambda v: in_force_from(v.effective_from), default=None)
 
 
-def _start(version: DefinitionsVersion) -> int:
-    return -(2**62) if version.effective_from is None else version.effective_from
+def in_force_from(effective_from: int | None) -> int:
+    """The instant a version comes into force, for ordering and comparing versions:
+    ``effective_from``, or a time before every instant for a version without one."""
+    return -(2**62) if effective_from is None else effective_from
