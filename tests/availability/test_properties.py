@@ -11,6 +11,7 @@ import json
 from fractions import Fraction
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -199,6 +200,25 @@ def test_a_record_round_trip_changes_nothing(
     plain = fold(cat, events, UNTIL)
     restored = fold(cat, events, UNTIL, restore_at=at)
     assert plain.lines() == restored.lines()
+    assert plain.state.closed == restored.state.closed
+
+
+@CASES
+@given(definitions(), streams())
+def test_the_state_keeps_the_totals_of_the_latest_closed_window(
+    fields: dict[str, Any], events: list[Event]
+) -> None:
+    """What the downtime counters finish a closed window with is what it closed with."""
+    run = fold(_setup(fields), events, UNTIL)
+    closes = run.of("sla.availability.window_closed")
+    if not closes:  # no status ever: no window opened
+        assert run.state.closed == {}
+        return
+    last = closes[-1]
+    kind, start, downtime, measured = run.state.closed[last["sla"]]
+    assert (kind, start) == (last["kind"], parse_time(last["window_start"]))
+    assert downtime == pytest.approx(last["downtime_seconds"])
+    assert measured == pytest.approx(last["measured_seconds"])
 
 
 def test_a_record_is_plain_json() -> None:

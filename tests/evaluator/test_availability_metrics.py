@@ -44,6 +44,25 @@ async def up_then_down(settings: Settings) -> tuple[MemoryBus, str]:  # noqa: F8
     return bus, topic
 
 
+def evaluator(
+    settings: Settings,  # noqa: F811
+    bus: MemoryBus,
+    owner: str,
+    now: int,
+) -> tuple[Evaluator, CollectorRegistry]:
+    """An evaluator of ``UPTIME`` on ``bus``'s canonical topic, its clock stopped at
+    ``now``, and the registry of its metrics."""
+    defs = versions((UPTIME, None))
+    registry = CollectorRegistry()
+    metrics = EvaluatorMetrics(registry)
+    metrics.declare(defs)
+    ev = Evaluator(settings=settings, versions=defs,
+                   db=store.create_engine(settings.database_url),
+                   source=MemorySource(bus, [settings.topic(Topics.CANONICAL)]), publisher=bus,
+                   metrics=metrics, clock=lambda: now, owner=owner)  # fmt: skip
+    return ev, registry
+
+
 async def test_gauges_follow_the_current_window(settings: Settings) -> None:  # noqa: F811
     bus = MemoryBus(partitions=1)
     topic = settings.topic(Topics.CANONICAL)
@@ -215,37 +234,41 @@ def test_the_info_series_follow_the_version_in_force() -> None:
     ]  # fmt: skip
 
 
+async def count_half_an_hour_then_stop(
+    owner: tuple[Evaluator, CollectorRegistry], bus: MemoryBus, then: int | None = None
+) -> CollectorRegistry:
+    """Let an evaluator take the canonical partition, count from NOW to 00:30, save what
+    it counted, process the timers due at ``then`` if given, commit, and stop as if
+    killed (never revoked nor refreshed again); its registry."""
+    ev, registry = owner
+    part = (ev.settings.topic(Topics.CANONICAL), 0)
+    await ev.on_assign([part])
+    await ev._step(ev.workers[part], bus.read(*part, 0, 10), NOW)
+    for minutes in (0, 30):
+        ev._gauges(NOW + minutes * 60_000_000)
+        await ev._save_counted()
+    if then is not None:
+        await ev._step(ev.workers[part], [], then)
+    await ev._committed(list(ev._commits))
+    await ev.db.dispose()
+    return registry
+
+
 async def test_a_new_owner_counts_from_where_the_last_one_stopped(
     settings: Settings,  # noqa: F811
 ) -> None:
     """A restart or takeover: the seconds between the old owner's last refresh and the
     new one's first are counted once, by the new owner."""
     bus, topic = await up_then_down(settings)
-    defs = versions((UPTIME, None))
     labels = {"sla": "api-uptime", "kind": "customer"}
 
-    def owner(name: str) -> tuple[Evaluator, CollectorRegistry]:
-        registry = CollectorRegistry()
-        metrics = EvaluatorMetrics(registry)
-        metrics.declare(defs)
-        ev = Evaluator(settings=settings, versions=defs,
-                       db=store.create_engine(settings.database_url),
-                       source=MemorySource(bus, [topic]), publisher=bus,
-                       metrics=metrics, clock=lambda: NOW, owner=name)  # fmt: skip
-        return ev, registry
-
-    first, counted_by_first = owner("first")
-    await first.on_assign([(topic, 0)])
-    await first._step(first.workers[(topic, 0)], bus.read(topic, 0, 0, 10), NOW)
-    for minutes in (0, 30):
-        first._gauges(NOW + minutes * 60_000_000)
-        await first._save_counted()
+    counted_by_first = await count_half_an_hour_then_stop(
+        evaluator(settings, bus, "first", NOW), bus
+    )
     downtime = "slawatch_sla_downtime_seconds_total"
     assert counted_by_first.get_sample_value(downtime, labels) == pytest.approx(1800)
-    await first._committed(list(first._commits))
-    await first.db.dispose()  # killed once its commit was in: never revoked nor refreshed again
 
-    second, counted_by_second = owner("second")
+    second, counted_by_second = evaluator(settings, bus, "second", NOW)
     await second.on_assign([(topic, 0)])
     second._gauges(NOW + 60 * 60_000_000)
     assert counted_by_second.get_sample_value(downtime, labels) == pytest.approx(1800)
@@ -257,6 +280,54 @@ async def test_a_new_owner_counts_from_where_the_last_one_stopped(
     april = parse_time("2026-04-01T00:00:00Z")
     assert saved == {("api-uptime", "customer"): (april, 3600, 777_600 + 3600)}
     await second.db.dispose()
+
+
+@pytest.mark.parametrize("closed_by", ["the new owner", "the old owner"])
+async def test_the_rest_of_a_window_that_closed_before_the_new_owner_counted_is_counted(
+    settings: Settings,  # noqa: F811
+    closed_by: str,
+) -> None:
+    """The old owner counted April up to 00:30 on the 10th, then stopped; April closed
+    before anyone counted again (with no owner at all, or with the old owner's last
+    commit, made after the close, in the store). The new owner counts the rest of April
+    and then May."""
+    bus, topic = await up_then_down(settings)
+    labels = {"sla": "api-uptime", "kind": "customer"}
+    may = parse_time("2026-05-01T00:00:00Z")
+    later = may + 3600 * 1_000_000
+
+    first = evaluator(settings, bus, "first", later)
+    await count_half_an_hour_then_stop(first, bus, later if closed_by == "the old owner" else None)
+
+    second, registry = evaluator(settings, bus, "second", later)
+    await second.on_assign([(topic, 0)])
+    await second._step(second.workers[(topic, 0)], [], later)
+    second._gauges(later)
+    april_downtime, april_measured = 21 * 86400, 30 * 86400  # down from the 10th
+    counted_downtime, counted_measured = 1800, 9 * 86400 + 1800
+    downtime = registry.get_sample_value("slawatch_sla_downtime_seconds_total", labels)
+    measured = registry.get_sample_value("slawatch_sla_measured_seconds_total", labels)
+    assert downtime == pytest.approx(april_downtime - counted_downtime + 3600)
+    assert measured == pytest.approx(april_measured - counted_measured + 3600)
+    assert second.metrics.objectives.counted == {("api-uptime", "customer"): (may, 3600, 3600)}
+    await second._committed(list(second._commits))
+    await second.db.dispose()
+
+
+def test_the_last_window_of_an_objective_taken_out_of_the_definitions_is_counted() -> None:
+    """A reading with no open window but a closed one: the closed window's rest counts."""
+    registry = CollectorRegistry()
+    metrics = EvaluatorMetrics(registry)
+    april = parse_time("2026-04-01T00:00:00Z")
+    key = ("api-uptime", "customer")
+    labels = {"sla": "api-uptime", "kind": "customer"}
+    metrics.objectives.show([AvailabilityReading(*key, 0.99, 0.5, (april, 100.0, 1000.0))])
+    closed = AvailabilityReading(*key, None, None, closed=(april, 160.0, 1500.0))
+    metrics.objectives.show([closed])
+    metrics.objectives.show([closed])
+    assert registry.get_sample_value("slawatch_sla_downtime_seconds_total", labels) == 60
+    assert registry.get_sample_value("slawatch_sla_measured_seconds_total", labels) == 500
+    assert registry.get_sample_value("slawatch_availability_ratio", labels) is None
 
 
 def test_a_mark_from_a_later_window_adds_nothing_until_the_state_gets_there() -> None:

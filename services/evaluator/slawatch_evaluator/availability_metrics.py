@@ -29,7 +29,8 @@ class AvailabilityReading:
     """One objective's figures at a gauge refresh. ``window`` is a calendar window's
     ``(start, downtime seconds, measured seconds)`` so far; ``None`` for a rolling one.
     ``status`` is the service's status for the objective then, ``last_status`` the event
-    time of the service's latest ``uptime.status``."""
+    time of the service's latest ``uptime.status``, and ``closed`` the final totals of
+    the objective's latest closed window, in ``window``'s shape."""
 
     sla: str
     kind: str
@@ -38,6 +39,7 @@ class AvailabilityReading:
     window: tuple[int, float, float] | None = None
     status: Status | None = None
     last_status: int | None = None
+    closed: tuple[int, float, float] | None = None
 
 
 class AvailabilityMetrics:
@@ -113,8 +115,11 @@ class AvailabilityMetrics:
         window (``(sla, kind)``: window start, downtime and measured seconds), so the
         time between that owner's last refresh and this one's first is counted once;
         with nothing there it is a baseline and adds nothing, so processes sharing the
-        work never count the same second twice. A window's totals only grow; a late
-        event that lowers them adds nothing until they pass the highest seen.
+        work never count the same second twice. When the counted window has closed
+        since (between two refreshes, or while no process owned its service), the rest
+        of it is counted from the reading's ``closed`` totals before the new window's.
+        A window's totals only grow; a late event that lowers them adds nothing until
+        they pass the highest seen.
         """
         windows: dict[tuple[str, str], tuple[int, float, float]] = {}
         shown: dict[tuple[Gauge, tuple[str, ...]], float] = {}
@@ -129,11 +134,13 @@ class AvailabilityMetrics:
                     shown[self.status, (*key, status.value)] = float(status is r.status)
             if r.last_status is not None:
                 shown[self.last_status, key] = r.last_status / SECOND
-            if r.window is not None:
+            if r.window is not None or r.closed is not None:
                 before = self._windows.get(key)
                 if before is None and counted is not None:
                     before = counted.get(key)
-                windows[key] = self._add_window(key, r.window, before)
+                mark = self._add_window(key, r.window, r.closed, before)
+                if mark is not None:
+                    windows[key] = mark
         for gauge_, labels in self._shown - shown.keys():
             gauge_.remove(*labels)
         for (gauge_, labels), value in shown.items():
@@ -150,22 +157,29 @@ class AvailabilityMetrics:
     def _add_window(
         self,
         key: tuple[str, str],
-        window: tuple[int, float, float],
+        window: tuple[int, float, float] | None,
+        closed: tuple[int, float, float] | None,
         before: tuple[int, float, float] | None,
-    ) -> tuple[int, float, float]:
-        start, downtime, measured = window
+    ) -> tuple[int, float, float] | None:
+        """Count what ``closed`` (the latest closed window) and then ``window`` (the open
+        one) hold beyond ``before``, and return the new mark; with no ``before``, the
+        baseline."""
         if before is None:
-            return window
-        if start < before[0]:
-            return before  # counted into a later window already: wait for the state to get there
-        if before[0] == start:
-            added = (max(0.0, downtime - before[1]), max(0.0, measured - before[2]))
-            window = (start, max(downtime, before[1]), max(measured, before[2]))
-        else:
-            added = (downtime, measured)
-        labels = {"sla": key[0], "kind": key[1]}
-        if added[0]:
-            self.downtime.labels(**labels).inc(added[0])
-        if added[1]:
-            self.measured.labels(**labels).inc(added[1])
-        return window
+            return window if window is not None else closed
+        mark = before
+        for totals in (closed, window):
+            if totals is None or totals[0] < mark[0]:
+                continue  # counted into a later window already
+            start, downtime, measured = totals
+            if start == mark[0]:
+                added = (max(0.0, downtime - mark[1]), max(0.0, measured - mark[2]))
+                mark = (start, max(downtime, mark[1]), max(measured, mark[2]))
+            else:
+                added = (downtime, measured)
+                mark = totals
+            labels = {"sla": key[0], "kind": key[1]}
+            if added[0]:
+                self.downtime.labels(**labels).inc(added[0])
+            if added[1]:
+                self.measured.labels(**labels).inc(added[1])
+        return mark

@@ -1,11 +1,13 @@
 """Service states as plain JSON-ready records and back (for snapshots and the store).
 
 A record names definitions by version number and objective id, never by object, and
-holds only integers, strings, booleans, ``None``, lists and dicts. Restoring a record
-and continuing gives the same outputs as never having stopped: projections are
+holds only integers, strings, booleans, ``None``, lists and dicts (and, under
+``closed``, the floating-point seconds of the latest closed windows, for metrics).
+Restoring a record and continuing gives the same outputs as never having stopped: projections are
 recomputed exactly from the tallies, which give the same instants. The tallies of
 rolling objectives are under ``rolling`` (left out when there are none, so records of
-services without rolling objectives are as before).
+services without rolling objectives are as before), and so are the totals of each
+objective's latest closed window under ``closed``.
 
 Errors: :class:`RecordError` (a ``ValueError``) when a record names a version or an
 objective the catalog does not have.
@@ -82,6 +84,8 @@ def state_to_record(state: ServiceState, catalog: Catalog) -> dict[str, Any]:
     }
     if state.rolling:
         record["rolling"] = [_rolling_to_record(r) for r in state.rolling.values()]
+    if state.closed:
+        record["closed"] = [[key, *totals] for key, totals in sorted(state.closed.items())]
     return record
 
 
@@ -149,6 +153,8 @@ def state_from_record(record: dict[str, Any], catalog: Catalog) -> ServiceState:
     for item in record.get("rolling", []):
         rolling = _rolling_from_record(item, catalog)
         state.rolling[rolling.objective.id] = rolling
+    for objective_id, kind, start, downtime, measured in record.get("closed", []):
+        state.closed[objective_id] = (kind, start, downtime, measured)
     freshness(state)
     state.activation = record["activation"]
     next_due(state)

@@ -54,7 +54,10 @@ class ServiceState:
     ``rolling`` maps the id of each rolling objective in force to its trailing tally,
     and ``rolling_version`` is the version it was last brought in line with. ``fired``
     is the latest instant a timer fired at, whether it had an output or not (a check
-    going stale, an objective coming in): the state has been carried to it.
+    going stale, an objective coming in): the state has been carried to it. ``closed``
+    maps an objective id to its kind and the final totals of its latest closed window:
+    start, downtime seconds and measured seconds (what a metrics owner needs to count
+    the part of that window it had not counted when the window closed).
     """
 
     __slots__ = (
@@ -62,6 +65,7 @@ class ServiceState:
         "announcements",
         "catalog",
         "checks",
+        "closed",
         "fired",
         "floor",
         "fresh_for",
@@ -79,6 +83,7 @@ class ServiceState:
         self.checks: dict[str | None, Check] = {}
         self.announcements = Announcements()
         self.windows: dict[str, ObjectiveWindow] = {}
+        self.closed: dict[str, tuple[str, int, float, float]] = {}
         self.activation: int | None = None
         self.fresh_for: int | None = None
         self.floor: int | None = None
@@ -271,6 +276,13 @@ def _step(
         window.fire(subject, state.service, outs)
     if t >= window.end:
         window.close(subject, state.service, outs)
+        final = window.reading(window.end)
+        state.closed[window.objective.id] = (
+            window.objective.kind.value,
+            window.start,
+            final.downtime_seconds,
+            final.measured_seconds,
+        )
         del state.windows[window.objective.id]
         _next_window(state, window)
 
