@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
@@ -22,7 +23,7 @@ from slawatch.replay.runner import Emitted
 from slawatch.timeutil import TimeFormatError, parse_duration, parse_time
 
 if TYPE_CHECKING:
-    from slawatch.definitions.model import Definitions
+    from slawatch.definitions.model import Definitions, DefinitionsVersion
     from slawatch.settings import Settings
 
 __all__ = ["app", "main"]
@@ -130,6 +131,61 @@ def _output_problems(output: Path, events: Path | None) -> list[str]:
     return []
 
 
+_Events = Annotated[
+    str, typer.Option("--events", metavar="FILE", help="Input events, JSONL; - for stdin.")
+]
+_Until = Annotated[
+    str | None, typer.Option(metavar="TIME", help="Advance processing time to this instant.")
+]
+_Lateness = Annotated[str, typer.Option(metavar="DURATION", help="Timer lateness, e.g. 30s.")]
+_Retention = Annotated[
+    str, typer.Option(metavar="DURATION", help="History kept after the last clock closed.")
+]
+
+
+@dataclass(frozen=True, slots=True)
+class _RunOptions:
+    """What ``replay`` and ``backtest`` both take: definitions versions, ``--until`` and
+    the two durations, checked together so that every problem is listed at once."""
+
+    versions: list[DefinitionsVersion]
+    until: int | None
+    durations: dict[str, int]
+
+    @classmethod
+    def parse(
+        cls,
+        definitions: Sequence[str],
+        events: str,
+        until: str | None,
+        lateness: str,
+        retention: str,
+        problems: list[str],
+    ) -> _RunOptions:
+        """The options, with what is wrong with them added to ``problems``."""
+        from slawatch.replay.versions import VersionsError, load_versions
+
+        until_at: int | None = None
+        try:
+            until_at = parse_time(until) if until is not None else None
+        except TimeFormatError as exc:
+            problems.append(f"--until: {exc}")
+        durations: dict[str, int] = {}
+        for name, text in (("lateness", lateness), ("retention", retention)):
+            try:
+                durations[name] = parse_duration(text) if text != "0" else 0
+            except TimeFormatError as exc:
+                problems.append(f"--{name}: {exc}")
+        versions: list[DefinitionsVersion] = []
+        try:
+            versions = load_versions(definitions)
+        except VersionsError as exc:
+            problems.extend(exc.problems)
+        if events != "-" and not Path(events).is_file():
+            problems.append(f"--events: no such file: {events}")
+        return cls(versions, until_at, durations)
+
+
 @app.command(cls=_Command)
 def replay(
     definitions: Annotated[
@@ -141,18 +197,10 @@ def replay(
             "EFFECTIVE_FROM (an RFC 3339 time) or always; once per definitions version.",
         ),
     ],
-    events: Annotated[
-        str, typer.Option("--events", metavar="FILE", help="Input events, JSONL; - for stdin.")
-    ],
-    until: Annotated[
-        str | None, typer.Option(metavar="TIME", help="Advance processing time to this instant.")
-    ] = None,
-    lateness: Annotated[
-        str, typer.Option(metavar="DURATION", help="Timer lateness, e.g. 30s.")
-    ] = "0s",
-    retention: Annotated[
-        str, typer.Option(metavar="DURATION", help="History kept after the last clock closed.")
-    ] = "7d",
+    events: _Events,
+    until: _Until = None,
+    lateness: _Lateness = "0s",
+    retention: _Retention = "7d",
     strict: Annotated[
         bool, typer.Option(metavar="", help="Exit 1 if any input is rejected.")
     ] = False,
@@ -167,32 +215,16 @@ def replay(
     from slawatch.replay.runner import Cause, ReplayProblem
     from slawatch.replay.runner import replay as run
     from slawatch.replay.table import Timeline
-    from slawatch.replay.versions import VersionsError, load_versions
 
     problems: list[str] = []
     if fmt not in ("jsonl", "table"):
         problems.append(f"--format: {fmt!r} is not jsonl or table")
-    until_at: int | None = None
-    try:
-        until_at = parse_time(until) if until is not None else None
-    except TimeFormatError as exc:
-        problems.append(f"--until: {exc}")
-    durations: dict[str, int] = {}
-    for name, text in (("lateness", lateness), ("retention", retention)):
-        try:
-            durations[name] = parse_duration(text) if text != "0" else 0
-        except TimeFormatError as exc:
-            problems.append(f"--{name}: {exc}")
-    try:
-        versions = load_versions(definitions)
-    except VersionsError as exc:
-        problems.extend(exc.problems)
-    if events != "-" and not Path(events).is_file():
-        problems.append(f"--events: no such file: {events}")
-    elif output is not None:
+    run_options = _RunOptions.parse(definitions, events, until, lateness, retention, problems)
+    if output is not None and (events == "-" or Path(events).is_file()):
         problems += _output_problems(output, None if events == "-" else Path(events))
     if problems:
         _fail(problems)
+    versions, until_at, durations = run_options.versions, run_options.until, run_options.durations
 
     out: BinaryIO = sys.stdout.buffer
     if output is not None:
@@ -232,6 +264,100 @@ def replay(
         typer.echo(f"{stats.after_until} events after --until were not applied", err=True)
     if strict and (stats.rejected or stats.too_late):
         raise typer.Exit(1)
+
+
+@app.command(cls=_Command)
+def backtest(
+    definitions: Annotated[
+        list[str],
+        typer.Option(
+            "--definitions",
+            metavar="FILE",
+            help="FILE\\[@EFFECTIVE_FROM]: the current terms, as for replay; once per "
+            "definitions version.",
+        ),
+    ],
+    events: _Events,
+    candidate: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--candidate",
+            metavar="FILE",
+            help="FILE\\[@EFFECTIVE_FROM]: the proposed terms to compare with the current "
+            "ones over the same events; once per definitions version.",
+        ),
+    ] = None,
+    until: _Until = None,
+    lateness: _Lateness = "0s",
+    retention: _Retention = "7d",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            metavar="LABEL",
+            help="Break ticket figures down by a label: priority, customer, service, "
+            "region or assignee_group.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="table|json", help="How the figures are written.")
+    ] = "table",
+) -> None:
+    """Replay events under the current terms (and a candidate's): compliance, breaches,
+    elapsed time and service credits per SLA target and availability objective."""
+    from slawatch.replay.backtest import as_json, compare, render_table
+    from slawatch.replay.report import GROUP_LABELS, Report
+    from slawatch.replay.runner import ReplayProblem
+    from slawatch.replay.runner import replay as run
+
+    problems: list[str] = []
+    if fmt not in ("table", "json"):
+        problems.append(f"--format: {fmt!r} is not table or json")
+    if by is not None and by not in GROUP_LABELS:
+        problems.append(f"--by: {by!r} is not one of {', '.join(GROUP_LABELS)}")
+    current = _RunOptions.parse(definitions, events, until, lateness, retention, problems)
+    proposed = None
+    if candidate:
+        try:
+            from slawatch.replay.versions import VersionsError, load_versions
+
+            proposed = load_versions(candidate)
+        except VersionsError as exc:
+            problems += [f"--candidate: {p}" for p in exc.problems]
+    if problems:
+        _fail(problems)
+    buffered = list(_lines(sys.stdin.buffer)) if events == "-" else None
+
+    def report_problem(problem: ReplayProblem) -> None:
+        record = {"line": problem.line, "error": problem.error, "raw": problem.raw}
+        sys.stderr.buffer.write(orjson.dumps(record) + b"\n")
+
+    def figures(versions: Sequence[DefinitionsVersion], first: bool) -> Report:
+        report = Report(by)
+        with ExitStack() as stack:
+            lines = (
+                buffered
+                if buffered is not None
+                else _lines(stack.enter_context(Path(events).open("rb")))
+            )
+            run(
+                versions,
+                lines,
+                emit=lambda outputs, _: report.add(outputs),
+                until=current.until,
+                lateness=current.durations["lateness"],
+                retention=current.durations["retention"],
+                on_problem=report_problem if first else None,
+            )
+        return report
+
+    mine = figures(current.versions, first=True)
+    theirs = figures(proposed, first=False) if proposed is not None else None
+    comparison = compare(mine, theirs)
+    if fmt == "json":
+        sys.stdout.buffer.write(orjson.dumps(as_json(comparison), option=orjson.OPT_INDENT_2))
+        sys.stdout.buffer.write(b"\n")
+    else:
+        typer.echo(render_table(comparison), nl=False)
 
 
 @app.command(cls=_Command)

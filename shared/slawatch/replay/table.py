@@ -15,10 +15,10 @@ from slawatch.events.model import InputEvent, TicketEvent
 from slawatch.replay.runner import Cause, Emitted
 from slawatch.timeutil import format_duration
 
-__all__ = ["Timeline", "clock_name", "describe"]
+__all__ = ["Timeline", "clock_name", "describe", "duration_text"]
 
 
-def _duration(seconds: Any) -> str:
+def duration_text(seconds: Any) -> str:
     """A duration to read: whole seconds from one second up, milliseconds below."""
     if seconds is None:
         return "-"
@@ -56,25 +56,25 @@ def describe(body: dict[str, Any]) -> str:
     """What an output or notification says, in a few words."""
     kind = body["type"]
     if kind == "sla.clock.started":
-        goal = f"{_duration(body['goal_seconds'])} on {body['calendar']}"
+        goal = f"{duration_text(body['goal_seconds'])} on {body['calendar']}"
         return f"started: goal {goal}, due {_short_time(body['deadline'])}"
     if kind == "sla.clock.paused":
-        return f"paused at {_duration(body['elapsed_seconds'])} elapsed"
+        return f"paused at {duration_text(body['elapsed_seconds'])} elapsed"
     if kind == "sla.clock.resumed":
         return f"resumed, due {_short_time(body['deadline'])}"
     if kind == "sla.goal.changed":
         return (
-            f"goal {_duration(body['previous_goal_seconds'])} on {body['previous_calendar']}"
-            f" -> {_duration(body['goal_seconds'])} on {body['calendar']},"
-            f" {_duration(body['elapsed_seconds'])} elapsed"
+            f"goal {duration_text(body['previous_goal_seconds'])} on {body['previous_calendar']}"
+            f" -> {duration_text(body['goal_seconds'])} on {body['calendar']},"
+            f" {duration_text(body['elapsed_seconds'])} elapsed"
         )
     if kind == "sla.warning":
-        return f"WARNING {body['threshold']}: {_duration(body['remaining_seconds'])} left"
+        return f"WARNING {body['threshold']}: {duration_text(body['remaining_seconds'])} left"
     if kind == "sla.breached":
-        goal = _duration(body["goal_seconds"])
+        goal = duration_text(body["goal_seconds"])
         return f"BREACHED: deadline {_short_time(body['deadline'])}, goal {goal}"
     if kind == "sla.clock.stopped":
-        spent = f"{_duration(body['elapsed_seconds'])} of {_duration(body['goal_seconds'])}"
+        spent = f"{duration_text(body['elapsed_seconds'])} of {duration_text(body['goal_seconds'])}"
         return f"stopped, {body['outcome']}: {spent}"
     if kind == "sla.clock.cancelled":
         breached = ", had breached" if body.get("breached") else ""
@@ -84,13 +84,16 @@ def describe(body: dict[str, Any]) -> str:
     if kind == "sla.availability.warning":
         return f"budget {body['threshold']} used; availability {body['availability']}"
     if kind == "sla.availability.breached":
-        down = f"{_duration(body['downtime_seconds'])} down of {_duration(body['budget_seconds'])}"
-        return f"BUDGET EXHAUSTED: {down}"
+        down, budget = (
+            duration_text(body["downtime_seconds"]),
+            duration_text(body["budget_seconds"]),
+        )
+        return f"BUDGET EXHAUSTED: {down} down of {budget}"
     if kind == "sla.availability.window_closed":
         return (
             f"window closed, {body['outcome']}: availability {body['availability']},"
-            f" downtime {_duration(body['downtime_seconds'])}"
-            f" of {_duration(body['measured_seconds'])} measured,"
+            f" downtime {duration_text(body['downtime_seconds'])}"
+            f" of {duration_text(body['measured_seconds'])} measured,"
             f" credit {body['credit_percent']}%"
         )
     if kind == "escalation.acknowledged":

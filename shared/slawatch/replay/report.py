@@ -1,0 +1,259 @@
+"""``slawatch backtest``'s figures: what a replay's outputs say about each SLA target and
+availability objective, with retracted outputs left out.
+
+A :class:`Report` takes the outputs of one replay in the order they were emitted and
+keeps those it counts by id, so that a later ``sla.retracted`` removes the output it
+withdraws (rule 6). :meth:`Report.figures` then tallies, per SLA target (optionally per
+value of one ticket label, taken from each clock's latest output), the clocks started,
+stopped met or breached, cancelled and still open, the breaches and warnings, and the
+business time the stopped clocks took; and per availability objective, its closed
+windows by outcome, the availability over all of them, the worst window and the
+service credits. Compliance is ``met / (met + breached)`` of the stopped clocks, as
+``slawatch_sla_outcomes_total`` reports it live.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from slawatch.outputs import Output, OutputType
+
+__all__ = [
+    "GROUP_LABELS",
+    "ObjectiveFigures",
+    "ObjectiveKey",
+    "Report",
+    "TargetFigures",
+    "TargetKey",
+]
+
+GROUP_LABELS = ("priority", "customer", "service", "region", "assignee_group")
+"""The ticket labels a report can be broken down by (every output carries them)."""
+
+
+class TargetKey(NamedTuple):
+    """A row of ticket figures: the SLA, its target and kind, and the label's value."""
+
+    sla: str
+    target: str
+    kind: str
+    group: str | None
+
+
+class ObjectiveKey(NamedTuple):
+    """A row of availability figures: the objective (SLA id), its kind and service."""
+
+    sla: str
+    kind: str
+    service: str | None
+
+
+@dataclass(slots=True)
+class TargetFigures:
+    """What the clocks of one SLA target did."""
+
+    started: int = 0
+    met: int = 0
+    breached: int = 0
+    cancelled: int = 0
+    breaches: int = 0
+    warnings: int = 0
+    elapsed: list[float] = field(default_factory=list)
+    """Business seconds each stopped clock took, sorted once tallied."""
+
+    @property
+    def stopped(self) -> int:
+        """Clocks stopped (met or breached)."""
+        return self.met + self.breached
+
+    @property
+    def open(self) -> int:
+        """Clocks started and neither stopped nor cancelled by the end of the replay."""
+        return self.started - self.stopped - self.cancelled
+
+    @property
+    def compliance(self) -> float | None:
+        """Share of the stopped clocks that met their goal; ``None`` with none stopped."""
+        return self.met / self.stopped if self.stopped else None
+
+    def elapsed_quantile(self, q: float) -> float | None:
+        """The nearest-rank ``q`` quantile of the stopped clocks' business seconds."""
+        if not self.elapsed:
+            return None
+        return self.elapsed[max(0, math.ceil(q * len(self.elapsed)) - 1)]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The figures as JSON-ready values."""
+        return {
+            "clocks": self.started,
+            "stopped": self.stopped,
+            "met": self.met,
+            "breached": self.breached,
+            "cancelled": self.cancelled,
+            "open": self.open,
+            "compliance": self.compliance,
+            "breaches": self.breaches,
+            "warnings": self.warnings,
+            "elapsed_p50_seconds": self.elapsed_quantile(0.5),
+            "elapsed_p90_seconds": self.elapsed_quantile(0.9),
+        }
+
+
+@dataclass(slots=True)
+class ObjectiveFigures:
+    """What the closed windows of one availability objective came to."""
+
+    windows: int = 0
+    met: int = 0
+    breached: int = 0
+    no_data: int = 0
+    breaches: int = 0
+    warnings: int = 0
+    worst: float | None = None
+    credit_percent: float = 0.0
+    downtime_seconds: float = 0.0
+    measured_seconds: float = 0.0
+
+    @property
+    def availability(self) -> float | None:
+        """Availability over every closed window; ``None`` with nothing measured."""
+        if self.measured_seconds <= 0:
+            return None
+        return 1 - self.downtime_seconds / self.measured_seconds
+
+    def as_dict(self) -> dict[str, Any]:
+        """The figures as JSON-ready values."""
+        return {
+            "windows": self.windows,
+            "met": self.met,
+            "breached": self.breached,
+            "no_data": self.no_data,
+            "breaches": self.breaches,
+            "warnings": self.warnings,
+            "availability": self.availability,
+            "worst_availability": self.worst,
+            "credit_percent": self.credit_percent,
+            "downtime_seconds": self.downtime_seconds,
+            "measured_seconds": self.measured_seconds,
+        }
+
+
+_COUNTED = frozenset(
+    {
+        OutputType.STARTED,
+        OutputType.STOPPED,
+        OutputType.CANCELLED,
+        OutputType.WARNING,
+        OutputType.BREACHED,
+        OutputType.AVAILABILITY_WARNING,
+        OutputType.AVAILABILITY_BREACHED,
+        OutputType.WINDOW_CLOSED,
+    }
+)
+
+
+class Report:
+    """The figures of one replay, fed its outputs as they are emitted.
+
+    ``by`` names a ticket label (one of :data:`GROUP_LABELS`) to break ticket figures
+    down by; availability figures are per objective either way.
+    """
+
+    def __init__(self, by: str | None = None) -> None:
+        if by is not None and by not in GROUP_LABELS:
+            raise ValueError(f"cannot group by {by!r}: one of {', '.join(GROUP_LABELS)}")
+        self.by = by
+        self._kept: dict[str, tuple[OutputType, dict[str, Any]]] = {}
+
+    def add(self, outputs: Iterable[object]) -> None:
+        """Take a step's outputs; anything that is not an SLA output is passed over."""
+        kept = self._kept
+        for out in outputs:
+            if not isinstance(out, Output):
+                continue
+            if out.type is OutputType.RETRACTED:
+                kept.pop(out.body["retracts"], None)
+            elif out.type in _COUNTED:
+                kept[out.body["id"]] = (out.type, out.body)
+
+    def figures(
+        self,
+    ) -> tuple[dict[TargetKey, TargetFigures], dict[ObjectiveKey, ObjectiveFigures]]:
+        """The ticket figures per target row and the availability figures per objective,
+        each in the order their rows were first seen."""
+        targets: dict[TargetKey, TargetFigures] = {}
+        objectives: dict[ObjectiveKey, ObjectiveFigures] = {}
+        groups = self._groups()
+        for kind, body in self._kept.values():
+            if _is_window(body):
+                key = ObjectiveKey(body["sla"], body["kind"], body["labels"].get("service"))
+                _tally_window(objectives.setdefault(key, ObjectiveFigures()), kind, body)
+            else:
+                group = groups.get(_clock(body))
+                row = TargetKey(body["sla"], body["target"], body["kind"], group)
+                _tally_clock(targets.setdefault(row, TargetFigures()), kind, body)
+        for figures in targets.values():
+            figures.elapsed.sort()
+        return targets, objectives
+
+    def _groups(self) -> dict[tuple[Any, ...], str | None]:
+        """Per clock, the value of the ``by`` label in its latest output (for a stopped
+        clock, its value when it stopped), so that each clock counts in one row."""
+        by = self.by
+        if by is None:
+            return {}
+        return {
+            _clock(body): body["labels"].get(by)
+            for _, body in self._kept.values()
+            if not _is_window(body)
+        }
+
+
+def _is_window(body: dict[str, Any]) -> bool:
+    return body["target"] == "availability" and "window_start" in body
+
+
+def _clock(body: dict[str, Any]) -> tuple[Any, ...]:
+    return (body["subject"], body["sla"], body["target"], body["cycle"])
+
+
+def _tally_clock(figures: TargetFigures, kind: OutputType, body: dict[str, Any]) -> None:
+    if kind is OutputType.STARTED:
+        figures.started += 1
+    elif kind is OutputType.STOPPED:
+        if body["outcome"] == "met":
+            figures.met += 1
+        else:
+            figures.breached += 1
+        figures.elapsed.append(float(body["elapsed_seconds"]))
+    elif kind is OutputType.CANCELLED:
+        figures.cancelled += 1
+    elif kind is OutputType.BREACHED:
+        figures.breaches += 1
+    elif kind is OutputType.WARNING:
+        figures.warnings += 1
+
+
+def _tally_window(figures: ObjectiveFigures, kind: OutputType, body: dict[str, Any]) -> None:
+    if kind is OutputType.AVAILABILITY_BREACHED:
+        figures.breaches += 1
+    elif kind is OutputType.AVAILABILITY_WARNING:
+        figures.warnings += 1
+    elif kind is OutputType.WINDOW_CLOSED:
+        figures.windows += 1
+        outcome = body["outcome"]
+        if outcome == "met":
+            figures.met += 1
+        elif outcome == "breached":
+            figures.breached += 1
+        else:
+            figures.no_data += 1
+        availability = body["availability"]
+        if availability is not None and (figures.worst is None or availability < figures.worst):
+            figures.worst = float(availability)
+        figures.credit_percent += float(body["credit_percent"])
+        figures.downtime_seconds += float(body["downtime_seconds"])
+        figures.measured_seconds += float(body["measured_seconds"])
