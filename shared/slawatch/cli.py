@@ -20,7 +20,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from slawatch import collector
 from slawatch.replay.runner import Emitted
-from slawatch.timeutil import TimeFormatError, parse_duration, parse_time
+from slawatch.timeutil import TimeFormatError, format_time, parse_duration, parse_time
 
 if TYPE_CHECKING:
     from slawatch.definitions.model import Definitions, DefinitionsVersion
@@ -411,6 +411,80 @@ def _channel_problems(definitions: Definitions, environ: Mapping[str, str]) -> l
     except ChannelSettingsError as exc:
         return exc.problems
     return []
+
+
+@app.command(cls=_Command)
+def apply(
+    path: Annotated[Path, typer.Argument(help="The definitions document (YAML or JSON).")],
+    effective_from: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TIME",
+            help="When it comes into force (RFC 3339, not in the past); default: after two "
+            "SLAWATCH_DEFINITIONS_POLL intervals, once every running service has it.",
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(metavar="URL", help="SQLAlchemy URL; default SLAWATCH_DATABASE_URL."),
+    ] = None,
+) -> None:
+    """Store a definitions document as the next version; running services take it up."""
+    import asyncio
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from slawatch.definitions import DefinitionsError, check_definitions
+    from slawatch.errors import ConfigurationError
+    from slawatch.serving import apply_document, wall_clock
+    from slawatch.store.common import create_engine
+
+    settings = _settings()
+    problems: list[str] = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(f"{path}: cannot read: {exc}")
+        text = ""
+    else:
+        problems += [f"{path}: {p.path}: {p.message}" for p in check_definitions(text).errors]
+    now = wall_clock()
+    at = now + 2 * settings.definitions_poll
+    try:
+        at = parse_time(effective_from) if effective_from is not None else at
+    except TimeFormatError as exc:
+        problems.append(f"--effective-from: {exc}")
+    if problems:
+        _fail(problems)
+    url = database_url or settings.database_url
+
+    async def store() -> tuple[DefinitionsVersion, bool]:
+        db = create_engine(url)
+        try:
+            return await apply_document(db, text, now, at)
+        finally:
+            await db.dispose()
+
+    try:
+        version, stored = asyncio.run(store())
+    except DefinitionsError as exc:
+        _fail([f"{path}: {p.path}: {p.message}" for p in exc.problems])
+        return
+    except ConfigurationError as exc:
+        _fail([f"apply: {exc}"])
+        return
+    except (SQLAlchemyError, OSError) as exc:
+        _fail([f"apply: cannot store: {_reason(exc)} (database {_without_password(url)})"], 1)
+        return
+    since = (
+        "from the start"
+        if version.effective_from is None
+        else f"from {format_time(version.effective_from)}"
+    )
+    if stored:
+        typer.echo(f"{path}: stored as version {version.number}, in force {since}")
+    else:
+        typer.echo(f"{path}: unchanged: it is version {version.number}, in force {since}")
 
 
 @app.command(cls=_Command)

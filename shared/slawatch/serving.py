@@ -20,10 +20,17 @@ from slawatch.errors import ConfigurationError
 from slawatch.observability import get_logger
 from slawatch.settings import Settings
 from slawatch.store.revision import SCHEMA_REVISION, current_revision
-from slawatch.store.versions import accept_and_load, load_stored
+from slawatch.store.versions import accept_and_load, load_stored, newest_number, stored_as
 from slawatch.timeutil import from_datetime
 
-__all__ = ["check_schema", "kafka_options", "load_definitions_versions", "owner_name", "wall_clock"]
+__all__ = [
+    "apply_document",
+    "check_schema",
+    "kafka_options",
+    "load_definitions_versions",
+    "owner_name",
+    "wall_clock",
+]
 
 
 _log = get_logger(__name__)
@@ -41,11 +48,30 @@ async def load_definitions_versions(
 
     An invalid document is rejected with every problem logged, and the versions already
     stored stay in force (``definitions.md``); with none stored, the service cannot start.
+    Unset, the stored versions are used as they are (``slawatch apply`` stores them). A
+    document that is an older version's, with a newer one stored since (a file left
+    behind after ``slawatch apply``), is not stored again: a warning says so.
     """
     if settings.definitions is None:
-        raise ConfigurationError("set SLAWATCH_DEFINITIONS to the path of the definitions document")
+        stored = await _stored(db)
+        if not stored:
+            raise ConfigurationError(
+                "no definitions version is stored: set SLAWATCH_DEFINITIONS to the path of the"
+                " definitions document, or store one with `slawatch apply`"
+            )
+        return stored
     try:
         document = settings.definitions.read_text(encoding="utf-8")
+        same, newest = await stored_as(db, document)
+        if same is not None and same != newest:
+            _log.warning(
+                "SLAWATCH_DEFINITIONS holds an older version's document; the newer stored"
+                " versions stay in force (`slawatch apply` it to bring it back)",
+                path=str(settings.definitions),
+                version=same,
+                newest=newest,
+            )
+            return await _stored(db)
         return await accept_and_load(
             db, document, wall_clock(), settings.definitions_effective_from
         )
@@ -53,11 +79,7 @@ async def load_definitions_versions(
         raise ConfigurationError(f"cannot read {settings.definitions}: {exc}") from None
     except DefinitionsError as exc:
         problems = [f"{p.path}: {p.message}" for p in exc.problems]
-        try:
-            stored = await load_stored(db)
-        except DefinitionsError as bad:
-            listed = "; ".join(f"{p.path}: {p.message}" for p in bad.problems)
-            raise ConfigurationError(f"a stored definitions version is invalid: {listed}") from None
+        stored = await _stored(db)
         if not stored:
             raise ConfigurationError(
                 f"{settings.definitions} is invalid: {'; '.join(problems)}"
@@ -70,6 +92,30 @@ async def load_definitions_versions(
             in_force=stored[-1].number,
         )
         return stored
+
+
+async def apply_document(
+    db: AsyncEngine, document: str, now: int, effective_from: int | None
+) -> tuple[DefinitionsVersion, bool]:
+    """Store ``document`` as the next definitions version unless the newest already is
+    it (``slawatch apply``); the newest version after, and whether it was stored now.
+    Unlike a service's start, an older version's document is stored again (a rollback).
+
+    Raises :class:`ConfigurationError` for an old schema and
+    :class:`~slawatch.definitions.DefinitionsError` for an invalid document or instant.
+    """
+    await check_schema(db)
+    before = await newest_number(db)
+    versions = await accept_and_load(db, document, now, effective_from)
+    return versions[-1], versions[-1].number != before
+
+
+async def _stored(db: AsyncEngine) -> list[DefinitionsVersion]:
+    try:
+        return await load_stored(db)
+    except DefinitionsError as bad:
+        listed = "; ".join(f"{p.path}: {p.message}" for p in bad.problems)
+        raise ConfigurationError(f"a stored definitions version is invalid: {listed}") from None
 
 
 def port_problem(host: str, port: int) -> str | None:

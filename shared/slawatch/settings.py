@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     definitions_effective_from: Instant | None = None
     """When a changed document comes into force (not before it is accepted); unset,
     at once. Ignored when the document is already stored."""
+    definitions_poll: Duration = 10 * SECOND
+    """How often a running evaluator or notifier looks for definitions versions stored
+    since it started (``slawatch apply``, or another process started with a changed
+    document) and takes them up; 0: only at start."""
     lateness: Duration = 30 * SECOND
     retention: Duration = 7 * 24 * 3600 * SECOND
     max_future: Duration = 5 * 60 * SECOND

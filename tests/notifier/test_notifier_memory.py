@@ -130,6 +130,28 @@ async def test_an_event_of_a_newer_stored_version_is_planned_under_it(tmp_path: 
     await line.db.dispose()
 
 
+async def test_a_version_stored_while_running_is_taken_up_before_an_event_names_it(
+    tmp_path: Path,
+) -> None:
+    """``slawatch apply`` while the notifier runs: within a poll it holds the new version
+    and sends through its channels (rule 18), with no SLA event of that version yet."""
+    line = await live(tmp_path, DEFINITIONS)
+    notifier = line.parts.notifier
+    notifier.settings = notifier.settings.model_copy(update={"definitions_poll": SECOND // 20})
+    stop = asyncio.Event()
+    task = asyncio.create_task(notifier.run(stop))
+    await accept_and_load(line.db, NEWER, NOW)
+    for _ in range(400):
+        await asyncio.sleep(0.05)
+        if line.catalog.has(2):
+            break
+    stop.set()
+    await task
+    assert line.catalog.has(2)
+    assert set(line.parts.senders[0].channels) == {"email", "ops"}  # version 2's channels
+    await line.db.dispose()
+
+
 async def test_a_step_still_being_retried_when_acknowledged_is_withdrawn(tmp_path: Path) -> None:
     """Rule 28: a stopped escalation fires nothing more; a page the channel has not taken
     yet (here the SMTP server refused it once) is not sent after the acknowledgement."""

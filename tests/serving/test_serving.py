@@ -23,6 +23,7 @@ from slawatch.settings import Settings
 from slawatch.store.common import create_engine
 from slawatch.store.migrate import downgrade, head_revision, upgrade
 from slawatch.store.revision import SCHEMA_REVISION
+from slawatch.store.versions import accept_and_load
 from slawatch.timeutil import SECOND, parse_time
 from tests.support.live import fresh_database
 from tests.support.streams import DESK
@@ -82,6 +83,35 @@ async def test_definitions_versions_are_stored_and_a_change_is_the_next_one(
     assert [v.number for v in await load_definitions_versions(settings, db)] == [1]
     document.write_text(DESK.replace("8h", "9h", 1))
     assert [v.number for v in await load_definitions_versions(settings, db)] == [1, 2]
+
+
+async def test_without_a_document_the_stored_versions_are_used(
+    stored: tuple[Settings, AsyncEngine, Path],
+) -> None:
+    settings, db, _ = stored
+    unset = settings.model_copy(update={"definitions": None})
+    with pytest.raises(ConfigurationError, match="store one with `slawatch apply`"):
+        await load_definitions_versions(unset, db)
+    assert [v.number for v in await load_definitions_versions(settings, db)] == [1]
+    assert [v.number for v in await load_definitions_versions(unset, db)] == [1]
+
+
+async def test_a_file_left_behind_after_an_apply_is_not_stored_again(
+    stored: tuple[Settings, AsyncEngine, Path],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Version 2 was applied from another file; the service's own file still holds
+    version 1: a restart keeps version 2 in force instead of storing 1 again as 3."""
+    settings, db, document = stored
+    assert [v.number for v in await load_definitions_versions(settings, db)] == [1]
+    await accept_and_load(db, DESK.replace("8h", "9h", 1), wall_clock())
+    assert [v.number for v in await load_definitions_versions(settings, db)] == [1, 2]
+    captured = capsys.readouterr()
+    said = captured.out + captured.err + caplog.text
+    assert "holds an older version's document" in said
+    document.write_text(DESK.replace("8h", "10h", 1))  # a new edit is a new version
+    assert [v.number for v in await load_definitions_versions(settings, db)] == [1, 2, 3]
 
 
 async def test_an_invalid_edit_leaves_the_stored_versions_in_force(

@@ -14,6 +14,10 @@ id).
 
 A database failure during a commit marks the partition broken: it is reloaded
 from its last commit, and read again from there, as soon as the database answers.
+
+Every ``definitions_poll`` the evaluator looks for definitions versions stored since it
+started (``slawatch apply``); once the commits in flight are in, it reloads each of its
+partitions from its last commit under every version, as a restart would.
 """
 
 from __future__ import annotations
@@ -32,9 +36,11 @@ from slawatch.bus.base import Publisher, Record
 from slawatch.bus.source import Source, TopicPart
 from slawatch.clock.cycle import CycleState
 from slawatch.clock.snapshot import open_clocks
+from slawatch.definitions import DefinitionsError
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.settings import Settings, Topics
 from slawatch.store.relay import OutboxRelay
+from slawatch.store.versions import load_stored, newest_number
 from slawatch_evaluator import store
 from slawatch_evaluator.availability_metrics import AvailabilityReading, Counted
 from slawatch_evaluator.metrics import EvaluatorMetrics
@@ -93,6 +99,7 @@ class Evaluator:
         """What the owners of the objectives had counted, as of the latest assignment."""
         self._saved: Counted = {}
         self._saving: asyncio.Task[None] | None = None
+        self._looking: asyncio.Task[list[DefinitionsVersion] | None] | None = None
         self.relay = OutboxRelay(
             db,
             publisher,
@@ -164,6 +171,45 @@ class Evaluator:
         self.health.broken.discard(part)
         self.metrics.partitions.set(len(self.workers))
         log.info("partition recovered", partition=part[1], offset=worker.next_offset)
+
+    # --- definitions versions -------------------------------------------------------
+
+    async def _stored_since(self) -> list[DefinitionsVersion] | None:
+        """Every stored version if one was stored after those held; else ``None``.
+        A failure is logged, and the next look tries again."""
+        try:
+            newest = await newest_number(self.db)
+            if newest is None or newest <= self.versions[-1].number:
+                return None
+            return await load_stored(self.db)
+        except _DB_ERRORS as exc:
+            log.warning("looking for new definitions versions failed", error=str(exc))
+        except DefinitionsError as exc:
+            problems = [f"{p.path}: {p.message}" for p in exc.problems]
+            log.error("a stored definitions version is invalid; not taken up", problems=problems)
+        return None
+
+    async def adopt(self, versions: Sequence[DefinitionsVersion]) -> None:
+        """Run under ``versions`` (every stored one) from now on: once the commits in
+        flight are in, each owned partition is reloaded from its last commit with them
+        and read on from there."""
+        await self._committed(list(self._commits))
+        self.versions = list(versions)
+        self.metrics.declare(self.versions)
+        for part in list(self.workers):
+            self.workers.pop(part)
+            self.health.broken.add(part)
+            await self._recover(part)
+        log.info("definitions versions taken up", versions=[v.number for v in self.versions])
+
+    def _look_for_versions(self) -> list[DefinitionsVersion] | None:
+        """What the last look for new versions found, starting the next look if due."""
+        looking = self._looking
+        if looking is not None and not looking.done():
+            return None
+        found = looking.result() if looking is not None else None
+        self._looking = None
+        return found
 
     # --- batches -------------------------------------------------------------------
 
@@ -301,9 +347,16 @@ class Evaluator:
         await self.source.start(self.on_assign, self.on_revoke)
         self.health.started = True
         relay = asyncio.create_task(self.relay.run(), name="outbox-relay")
-        next_gauges = 0.0
+        next_gauges = next_look = 0.0
+        poll = self.settings.definitions_poll / 1e6
         try:
             while not stop.is_set():
+                found = self._look_for_versions()
+                if found is not None:
+                    await self.adopt(found)
+                if poll and self._looking is None and time.monotonic() >= next_look:
+                    self._looking = asyncio.create_task(self._stored_since())
+                    next_look = time.monotonic() + poll
                 batches = await self.source.poll(
                     self._poll_timeout(self.clock()), self.settings.batch_max_records
                 )
@@ -336,6 +389,8 @@ class Evaluator:
             stop.set()
             if self._saving is not None:
                 await self._saving
+            if self._looking is not None:
+                await asyncio.wait([self._looking])
             await self._committed(list(self._commits))
             self.relay.stop()  # after the last commit is in, so its rows go out
             await relay

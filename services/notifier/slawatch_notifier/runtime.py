@@ -24,10 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from slawatch.bus.base import Record
 from slawatch.bus.source import Source, TopicPart
 from slawatch.clock.catalog import Catalog
+from slawatch.definitions import DefinitionsError
 from slawatch.settings import Settings, Topics
 from slawatch.store import common
 from slawatch.store.relay import OutboxRelay
-from slawatch.store.versions import load_stored
+from slawatch.store.versions import load_stored, newest_number
 from slawatch_notifier import store
 from slawatch_notifier.metrics import MALFORMED, UNKNOWN_VERSION, NotifierMetrics
 from slawatch_notifier.partition import NotifierPartition
@@ -195,31 +196,48 @@ class Notifier:
         """Take the definitions versions stored since this process started (an evaluator
         accepted a new document), then read the partition on from where the batch
         stopped. A version that is not stored at all has its SLA events skipped."""
+        if await self.take_new_versions() and not self.catalog.has(number):
+            worker.unknown_versions.add(number)
+            log.error(
+                "SLA events name a definitions version that is not stored; skipped",
+                version=number,
+                partition=worker.partition,
+            )
+        self.source.seek((self.sla_topic, worker.partition), worker.next_sla)
+        self.source.seek((self.acks_topic, worker.partition), worker.next_acks)
+
+    async def take_new_versions(self) -> bool:
+        """Take the definitions versions stored since the catalog was built (``slawatch
+        apply``, or an evaluator that accepted a changed document); whether the store
+        could be read. Loading one rebuilds the channels from the newest (rule 18)."""
         try:
+            newest = await newest_number(self.db)
+            if newest is None or self.catalog.has(newest):
+                return True
             added = self.catalog.add(await load_stored(self.db))
         except _DB_ERRORS as exc:
             log.warning("definitions versions could not be loaded", error=str(exc))
-        else:
-            if added:
-                log.info("definitions versions loaded", versions=added)
-                await self.on_versions()
-            if not self.catalog.has(number):
-                worker.unknown_versions.add(number)
-                log.error(
-                    "SLA events name a definitions version that is not stored; skipped",
-                    version=number,
-                    partition=worker.partition,
-                )
-        self.source.seek((self.sla_topic, worker.partition), worker.next_sla)
-        self.source.seek((self.acks_topic, worker.partition), worker.next_acks)
+            return False
+        except DefinitionsError as exc:
+            problems = [f"{p.path}: {p.message}" for p in exc.problems]
+            log.error("a stored definitions version is invalid; not taken up", problems=problems)
+            return False
+        if added:
+            log.info("definitions versions loaded", versions=added)
+            await self.on_versions()
+        return True
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume and plan until ``stop``."""
         await self.source.start(self.on_assign, self.on_revoke)
         self.started = True
-        last_gauges = 0.0
+        last_gauges = last_look = time.monotonic()
+        poll = self.settings.definitions_poll / 1e6
         try:
             while not stop.is_set():
+                if poll and time.monotonic() - last_look >= poll:
+                    await self.take_new_versions()
+                    last_look = time.monotonic()
                 batches = await self.source.poll(0.2, self.settings.batch_max_records)
                 self.metrics.last_poll.set(time.time())
                 now = self.clock()

@@ -26,7 +26,7 @@ from slawatch.definitions.model import Definitions, DefinitionsVersion
 from slawatch.store.schema import definitions_versions
 from slawatch.timeutil import format_time
 
-__all__ = ["accept_and_load", "load_stored", "pinned_holidays"]
+__all__ = ["accept_and_load", "load_stored", "newest_number", "pinned_holidays", "stored_as"]
 
 
 async def accept_and_load(
@@ -78,6 +78,29 @@ async def accept_and_load(
         except IntegrityError:
             continue
     return await load_stored(db)
+
+
+async def newest_number(db: AsyncEngine) -> int | None:
+    """The number of the newest stored version; ``None`` with none stored."""
+    async with db.connect() as conn:
+        number: int | None = await conn.scalar(
+            sa.select(sa.func.max(definitions_versions.c.number))
+        )
+    return number
+
+
+async def stored_as(db: AsyncEngine, document: str) -> tuple[int | None, int | None]:
+    """The newest version stored with exactly ``document`` (``None``: none is), and the
+    newest stored version's number."""
+    digest = hashlib.sha256(document.encode()).hexdigest()
+    async with db.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(definitions_versions.c.number, definitions_versions.c.digest)
+            )
+        ).all()
+    same = [r.number for r in rows if r.digest == digest]
+    return max(same, default=None), max((r.number for r in rows), default=None)
 
 
 async def load_stored(db: AsyncEngine) -> list[DefinitionsVersion]:
