@@ -15,6 +15,7 @@ import os
 import random
 import signal
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ import httpx
 import orjson
 import pytest
 
+from slawatch.serving import wall_clock
 from slawatch.settings import Topics
+from slawatch.timeutil import SECOND, format_time
 from tests.support.live import REPO, Pipeline, Service, decode, pipeline
 from tests.support.pipeline import comparable, duplicates, replayed
 from tests.support.replaying import versions
@@ -31,6 +34,7 @@ from tests.support.streams import DESK, tickets
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 VERSIONS = versions((DESK, None))
+EDITED = DESK.replace("target: 4h, calendar: office", "target: 6h, calendar: office")
 
 
 def raw_records(events: list[dict[str, object]]) -> list[tuple[bytes | None, bytes]]:
@@ -129,6 +133,70 @@ async def test_second_evaluator_takes_over_the_partitions_of_a_dead_one(tmp_path
         assert owners == {"evaluator-2"}
         want, got, _ = await expected_and_got(line)
         assert got == want
+
+
+async def test_a_version_applied_while_two_evaluators_run_is_taken_up_by_both(
+    tmp_path: Path,
+) -> None:
+    """``slawatch apply`` with no restart: both evaluators take the new version up within
+    a poll, tickets created once it is in force run under it on every partition, and
+    the clocks of earlier tickets keep the version they started under (rule 18)."""
+    async with pipeline(tmp_path, DESK, SLAWATCH_DEFINITIONS_POLL="1s") as line:
+        _, *evaluators = await start(line, evaluators=2)
+        await line.wait_owners(2)
+        await line.produce(Topics.TICKETS, raw_records(tickets(40, seed=14)))
+        await line.wait_evaluated()
+        edited = tmp_path / "edited.yaml"
+        edited.write_text(EDITED)
+        in_force = wall_clock() + 4 * SECOND
+        applied = subprocess.run(
+            [sys.executable, "-m", "slawatch", "apply", str(edited),
+             "--effective-from", format_time(in_force)],
+            env={**os.environ, **line.env}, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert applied.returncode == 0, applied.stderr
+        assert "stored as version 2" in applied.stdout
+        for svc in evaluators:  # each says so in slawatch_sla_info once version 2 is in force
+            await wait_for_metric(svc, "slawatch_sla_info{", 'version="2"')
+        created = format_time(max(wall_clock(), in_force))
+        fresh = [
+            {"id": f"n{i}", "type": "ticket.created", "time": created,
+             "ticket": {"id": f"N-{i}", "status": "open", "priority": "P3",
+                        "customer_tier": "gold"}}
+            for i in range(12)
+        ]  # fmt: skip
+        await line.produce(Topics.TICKETS, raw_records(fresh))
+        for _ in range(240):
+            started = [o for o in decode(await line.read_all(Topics.SLA_EVENTS))
+                       if o["type"] == "sla.clock.started"]  # fmt: skip
+            new = [o for o in started if o["subject"].startswith("ticket:N-")]
+            if len({o["subject"] for o in new}) == len(fresh):
+                break
+            await asyncio.sleep(0.25)
+        first_response = [o for o in new if o["target"] == "first_response"]
+        assert len(first_response) == len(fresh)
+        assert {(o["definitions_version"], o["goal_seconds"]) for o in first_response} == {
+            (2, 6 * 3600)
+        }
+        owners = await line.query(
+            "SELECT DISTINCT p.owner FROM subject_states s JOIN partitions p"
+            " ON p.topic = s.topic AND p.partition = s.partition WHERE s.key LIKE 'ticket:N-%'"
+        )
+        assert len(owners) == 2  # the new tickets ran on both evaluators
+        old = [o for o in started if not o["subject"].startswith("ticket:N-")]
+        assert old and {o["definitions_version"] for o in old} == {1}
+
+
+async def wait_for_metric(service: Service, prefix: str, wanted: str, timeout: float = 60) -> None:
+    """Until a line of ``service``'s ``/metrics`` that starts with ``prefix`` holds ``wanted``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with httpx.AsyncClient() as client:
+        while asyncio.get_running_loop().time() < deadline:
+            text = (await client.get(f"http://127.0.0.1:{service.port}/metrics")).text
+            if any(line.startswith(prefix) and wanted in line for line in text.splitlines()):
+                return
+            await asyncio.sleep(0.25)
+    raise AssertionError(f"{service.name}: no {prefix}... {wanted} in /metrics\n{service.tail()}")
 
 
 def _broker_pid() -> int:
