@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,6 +25,7 @@ from slawatch.store.versions import accept_and_load, load_stored, newest_number,
 from slawatch.timeutil import from_datetime
 
 __all__ = [
+    "accept_at_start",
     "apply_document",
     "check_schema",
     "kafka_options",
@@ -62,18 +64,8 @@ async def load_definitions_versions(
         return stored
     try:
         document = settings.definitions.read_text(encoding="utf-8")
-        same, newest = await stored_as(db, document)
-        if same is not None and same != newest:
-            _log.warning(
-                "SLAWATCH_DEFINITIONS holds an older version's document; the newer stored"
-                " versions stay in force (`slawatch apply` it to bring it back)",
-                path=str(settings.definitions),
-                version=same,
-                newest=newest,
-            )
-            return await _stored(db)
-        return await accept_and_load(
-            db, document, wall_clock(), settings.definitions_effective_from
+        return await accept_at_start(
+            db, document, wall_clock(), settings.definitions_effective_from, settings.definitions
         )
     except OSError as exc:
         raise ConfigurationError(f"cannot read {settings.definitions}: {exc}") from None
@@ -92,6 +84,26 @@ async def load_definitions_versions(
             in_force=stored[-1].number,
         )
         return stored
+
+
+async def accept_at_start(
+    db: AsyncEngine, document: str, now: int, effective_from: int | None, path: Path
+) -> list[DefinitionsVersion]:
+    """:func:`~slawatch.store.versions.accept_and_load` for a service starting with the
+    document at ``path``, except that an older version's document, with a newer version
+    stored since (a file left behind after ``slawatch apply``), is not stored again: a
+    warning says so and the stored versions stay in force."""
+    same, newest = await stored_as(db, document)
+    if same is not None and same != newest:
+        _log.warning(
+            "the definitions document is an older version's; the newer stored versions"
+            " stay in force (`slawatch apply` it to bring it back)",
+            path=str(path),
+            version=same,
+            newest=newest,
+        )
+        return await _stored(db)
+    return await accept_and_load(db, document, now, effective_from)
 
 
 async def apply_document(

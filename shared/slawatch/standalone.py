@@ -33,10 +33,10 @@ import structlog
 from slawatch.bus.memory import MemoryBus
 from slawatch.clock.catalog import Catalog
 from slawatch.replay.table import clock_name, describe
+from slawatch.serving import accept_at_start
 from slawatch.settings import Settings, Topics
 from slawatch.store.common import restart_log
 from slawatch.store.migrate import ensure_sqlite_directory, upgrade
-from slawatch.store.versions import accept_and_load
 from slawatch.timeutil import format_time
 from slawatch_notifier.api import escalations_router
 from slawatch_notifier.channels import Channel, build_channels
@@ -173,8 +173,12 @@ async def run_standalone(
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration: noise here
     upgrade(settings.database_url)
     db = store.create_engine(settings.database_url)
-    versions = await accept_and_load(
-        db, definitions.read_text(encoding="utf-8"), clock(), settings.definitions_effective_from
+    versions = await accept_at_start(
+        db,
+        definitions.read_text(encoding="utf-8"),
+        clock(),
+        settings.definitions_effective_from,
+        definitions,
     )
     async with db.begin() as conn:
         rewound = 0

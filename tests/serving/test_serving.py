@@ -109,7 +109,7 @@ async def test_a_file_left_behind_after_an_apply_is_not_stored_again(
     assert [v.number for v in await load_definitions_versions(settings, db)] == [1, 2]
     captured = capsys.readouterr()
     said = captured.out + captured.err + caplog.text
-    assert "holds an older version's document" in said
+    assert "the definitions document is an older version's" in said
     document.write_text(DESK.replace("8h", "10h", 1))  # a new edit is a new version
     assert [v.number for v in await load_definitions_versions(settings, db)] == [1, 2, 3]
 
