@@ -298,14 +298,28 @@ def backtest(
             "region or assignee_group.",
         ),
     ] = None,
+    per: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PERIOD",
+            help="Split the figures by day, week, month or quarter: a clock counts in the "
+            "period it stopped in, a window in the one it started in.",
+        ),
+    ] = None,
+    timezone: Annotated[
+        str, typer.Option(metavar="ZONE", help="The time zone of --per's periods.")
+    ] = "UTC",
     fmt: Annotated[
         str, typer.Option("--format", metavar="table|json", help="How the figures are written.")
     ] = "table",
 ) -> None:
     """Replay events under the current terms (and a candidate's): compliance, breaches,
     elapsed time and service credits per SLA target and availability objective."""
+    from zoneinfo import ZoneInfoNotFoundError
+
+    from slawatch.calendar.localtime import zone
     from slawatch.replay.backtest import as_json, compare, render_table
-    from slawatch.replay.report import GROUP_LABELS, Report
+    from slawatch.replay.report import GROUP_LABELS, PERIODS, Report
     from slawatch.replay.runner import ReplayProblem
     from slawatch.replay.runner import replay as run
 
@@ -314,6 +328,12 @@ def backtest(
         problems.append(f"--format: {fmt!r} is not table or json")
     if by is not None and by not in GROUP_LABELS:
         problems.append(f"--by: {by!r} is not one of {', '.join(GROUP_LABELS)}")
+    if per is not None and per not in PERIODS:
+        problems.append(f"--per: {per!r} is not one of {', '.join(PERIODS)}")
+    try:
+        zone(timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        problems.append(f"--timezone: no such time zone: {timezone!r}")
     current = _RunOptions.parse(definitions, events, until, lateness, retention, problems)
     proposed = None
     if candidate:
@@ -332,7 +352,7 @@ def backtest(
         sys.stderr.buffer.write(orjson.dumps(record) + b"\n")
 
     def figures(versions: Sequence[DefinitionsVersion], first: bool) -> Report:
-        report = Report(by)
+        report = Report(by, per, timezone)
         with ExitStack() as stack:
             lines = (
                 buffered

@@ -36,9 +36,12 @@ def test_json_from_standard_input_replays_it_under_both_terms(tmp_path: Path) ->
     bad = b"{not json\n"
     done = slawatch("backtest", "--definitions", str(current), "--candidate", str(candidate),
                     "--events", "-", "--until", UNTIL, "--format", "json", "--by", "priority",
+                    "--per", "week", "--timezone", "Europe/Amsterdam",
                     stdin=bad + events.read_bytes())  # fmt: skip
     assert done.returncode == 0, done.stderr
-    rows = {(r["sla"], r["priority"]): r for r in json.loads(done.stdout)["targets"]}
+    targets = json.loads(done.stdout)["targets"]
+    assert {r["period"] for r in targets} == {"2026-W10"}
+    rows = {(r["sla"], r["priority"]): r for r in targets}
     gold = rows["gold", "P3"]
     assert gold["current"]["met"] == 1 and gold["candidate"]["met"] == 2
     assert rows["silver", "P3"]["current"] is None
@@ -50,10 +53,12 @@ def test_unusable_arguments_are_listed_and_exit_2(tmp_path: Path) -> None:
     current, _, events = files(tmp_path)
     done = slawatch("backtest", "--definitions", str(current), "--events", str(events),
                     "--candidate", str(tmp_path / "missing.yaml"), "--by", "ticket",
-                    "--format", "csv")  # fmt: skip
+                    "--format", "csv", "--per", "year", "--timezone", "Mars/Olympus")  # fmt: skip
     assert done.returncode == 2
     errors = done.stderr.decode()
     assert "--format: 'csv' is not table or json" in errors
     assert "--by: 'ticket' is not one of priority" in errors
+    assert "--per: 'year' is not one of day, week, month, quarter" in errors
+    assert "--timezone: no such time zone: 'Mars/Olympus'" in errors
     assert "--candidate:" in errors and "missing.yaml" in errors
     assert done.stdout == b""

@@ -71,12 +71,14 @@ def report_of(
     events: Sequence[dict[str, Any]],
     until: str,
     by: str | None = None,
+    per: str | None = None,
+    zone: str = "UTC",
 ) -> Report:
     """The report of replaying ``events`` until ``until``, fed as the CLI feeds it."""
     import json
 
     vs = versions((definitions, None)) if isinstance(definitions, str) else definitions
-    report = Report(by)
+    report = Report(by, per, zone)
     replay(vs, [json.dumps(e).encode() for e in events],
            emit=lambda outputs, _: report.add(outputs), until=parse_time(until))  # fmt: skip
     return report
@@ -185,6 +187,47 @@ def test_without_a_candidate_the_json_has_current_figures_only() -> None:
     assert "->" not in render_table(compare(current))
 
 
-def test_an_unknown_label_is_refused() -> None:
+def test_each_clock_counts_in_the_period_it_stopped_in() -> None:
+    """T-1 starts in March and is answered in April (Amsterdam time); T-2 starts in April
+    and stays open; T-3 is all in March. Per month: T-1 and T-2 count in April."""
+    events = [
+        created("c1", "T-1", "2026-03-31T21:30:00Z"),
+        replied("r1", "T-1", "2026-03-31T22:40:00Z"),  # 00:40 on April 1 in Amsterdam: late
+        created("c3", "T-3", "2026-03-30T08:00:00Z"),
+        replied("r3", "T-3", "2026-03-30T08:10:00Z"),
+        created("c2", "T-2", "2026-04-01T08:00:00Z"),
+    ]
+    report = report_of(DESK, events, "2026-04-01T08:30:00Z", per="month", zone="Europe/Amsterdam")
+    targets, _ = report.figures()
+    march = targets[TargetKey("gold", "first_response", "customer", None, "2026-03")]
+    april = targets[TargetKey("gold", "first_response", "customer", None, "2026-04")]
+    assert (march.started, march.met, march.open) == (1, 1, 0)
+    assert (april.started, april.met, april.breached, april.open) == (2, 0, 1, 1)
+    assert april.breaches == 1  # T-1's breach, in the period its clock stopped in
+
+
+@pytest.mark.parametrize(
+    ("per", "name"),
+    [("day", "2026-03-02"), ("week", "2026-W10"), ("month", "2026-03"), ("quarter", "2026-Q1")],
+)
+def test_periods_are_named_for_sorting(per: str, name: str) -> None:
+    report = Report(per=per)
+    assert report._period("2026-03-02T09:00:00Z") == name
+    assert Report()._period("2026-03-02T09:00:00Z") is None
+
+
+def test_windows_count_in_the_period_they_started_in() -> None:
+    events = [status("u1", "2026-03-02T00:00:00Z", "up")]
+    report = report_of(UPTIME, events, "2026-03-30T00:00:00Z", per="month")
+    _, objectives = report.figures()
+    assert [k.period for k in objectives] == ["2026-03"]  # the weeks of March 2, 9, 16, 23
+    assert objectives[ObjectiveKey("api-uptime", "customer", "api", "2026-03")].windows == 4
+    (row,) = as_json(compare(report))["objectives"]
+    assert row["period"] == "2026-03"
+
+
+def test_an_unknown_label_or_period_is_refused() -> None:
     with pytest.raises(ValueError, match="cannot group by 'ticket'"):
         Report("ticket")
+    with pytest.raises(ValueError, match="cannot split per 'year'"):
+        Report(per="year")

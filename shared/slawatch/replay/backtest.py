@@ -38,9 +38,11 @@ class Row(Generic[K, F]):
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    """Every row of a backtest, and the ticket label the targets are broken down by."""
+    """Every row of a backtest, the ticket label the targets are broken down by and the
+    period the rows are split by."""
 
     by: str | None
+    per: str | None
     with_candidate: bool
     targets: list[Row[TargetKey, TargetFigures]]
     objectives: list[Row[ObjectiveKey, ObjectiveFigures]]
@@ -61,6 +63,7 @@ def compare(current: Report, candidate: Report | None = None) -> Comparison:
     theirs = candidate.figures() if candidate is not None else None
     return Comparison(
         current.by,
+        current.per,
         candidate is not None,
         _rows(targets, theirs[0] if theirs else None),
         _rows(objectives, theirs[1] if theirs else None),
@@ -82,11 +85,15 @@ def as_json(comparison: Comparison) -> dict[str, Any]:
         key: dict[str, Any] = {"sla": row.key.sla, "target": row.key.target, "kind": row.key.kind}
         if comparison.by is not None:
             key[comparison.by] = row.key.group
+        if comparison.per is not None:
+            key["period"] = row.key.period
         targets.append({**key, **sides(row)})
-    objectives = [
-        {"sla": r.key.sla, "kind": r.key.kind, "service": r.key.service, **sides(r)}
-        for r in comparison.objectives
-    ]
+    objectives = []
+    for r in comparison.objectives:
+        key = {"sla": r.key.sla, "kind": r.key.kind, "service": r.key.service}
+        if comparison.per is not None:
+            key["period"] = r.key.period
+        objectives.append({**key, **sides(r)})
     return {"targets": targets, "objectives": objectives}
 
 
@@ -160,20 +167,25 @@ def render_table(comparison: Comparison) -> str:
     lines: list[str] = []
     if both:
         lines += ["Each figure: current terms -> candidate terms.", ""]
+    per = [comparison.per] if comparison.per else []
     if comparison.targets:
-        heads = ["SLA / target"] + ([comparison.by] if comparison.by else [])
+        heads = ["SLA / target", *([comparison.by] if comparison.by else []), *per]
         names = [
-            [f"{r.key.sla}/{r.key.target}"] + ([r.key.group or "-"] if comparison.by else [])
+            [f"{r.key.sla}/{r.key.target}"]
+            + ([r.key.group or "-"] if comparison.by else [])
+            + ([r.key.period or "-"] if per else [])
             for r in comparison.targets
         ]
         title = "Ticket targets (compliance: met / stopped; elapsed: business time to stop)"
         lines += _table(title, heads, names, comparison.targets, _TARGET_COLUMNS, both)
     if comparison.objectives:
         names = [
-            [f"{r.key.sla} ({r.key.kind})", r.key.service or "-"] for r in comparison.objectives
+            [f"{r.key.sla} ({r.key.kind})", r.key.service or "-"]
+            + ([r.key.period or "-"] if per else [])
+            for r in comparison.objectives
         ]
         title = "Availability objectives (closed windows)"
-        heads = ["objective", "service"]
+        heads = ["objective", "service", *per]
         lines += _table(title, heads, names, comparison.objectives, _OBJECTIVE_COLUMNS, both)
     if not lines:
         lines = ["No SLA outputs: no clock started and no availability window closed.", ""]

@@ -9,7 +9,10 @@ stopped met or breached, cancelled and still open, the breaches and warnings, an
 business time the stopped clocks took; and per availability objective, its closed
 windows by outcome, the availability over all of them, the worst window and the
 service credits. Compliance is ``met / (met + breached)`` of the stopped clocks, as
-``slawatch_sla_outcomes_total`` reports it live.
+``slawatch_sla_outcomes_total`` reports it live. With ``per`` (day, week, month or
+quarter, in a time zone) each row is split by period: a clock counts in the period it
+stopped or was cancelled in (an open clock, the one it started in), an availability
+window in the period it started in.
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from slawatch.calendar.localtime import zone
 from slawatch.outputs import Output, OutputType
+from slawatch.timeutil import parse_time, to_datetime
 
 __all__ = [
     "GROUP_LABELS",
+    "PERIODS",
     "ObjectiveFigures",
     "ObjectiveKey",
     "Report",
@@ -33,22 +39,30 @@ __all__ = [
 GROUP_LABELS = ("priority", "customer", "service", "region", "assignee_group")
 """The ticket labels a report can be broken down by (every output carries them)."""
 
+PERIODS = ("day", "week", "month", "quarter")
+"""The periods a report can be split by, named ``2026-03-02``, ``2026-W10`` (ISO week),
+``2026-03`` and ``2026-Q1``."""
+
 
 class TargetKey(NamedTuple):
-    """A row of ticket figures: the SLA, its target and kind, and the label's value."""
+    """A row of ticket figures: the SLA, its target and kind, the label's value and the
+    period."""
 
     sla: str
     target: str
     kind: str
     group: str | None
+    period: str | None = None
 
 
 class ObjectiveKey(NamedTuple):
-    """A row of availability figures: the objective (SLA id), its kind and service."""
+    """A row of availability figures: the objective (SLA id), its kind and service, and
+    the period."""
 
     sla: str
     kind: str
     service: str | None
+    period: str | None = None
 
 
 @dataclass(slots=True)
@@ -155,17 +169,26 @@ _COUNTED = frozenset(
 )
 
 
+_ENDS = frozenset({OutputType.STOPPED, OutputType.CANCELLED})
+
+
 class Report:
     """The figures of one replay, fed its outputs as they are emitted.
 
     ``by`` names a ticket label (one of :data:`GROUP_LABELS`) to break ticket figures
-    down by; availability figures are per objective either way.
+    down by; availability figures are per objective either way. ``per`` (one of
+    :data:`PERIODS`) splits both by period in ``timezone``.
     """
 
-    def __init__(self, by: str | None = None) -> None:
+    def __init__(
+        self, by: str | None = None, per: str | None = None, timezone: str = "UTC"
+    ) -> None:
         if by is not None and by not in GROUP_LABELS:
             raise ValueError(f"cannot group by {by!r}: one of {', '.join(GROUP_LABELS)}")
-        self.by = by
+        if per is not None and per not in PERIODS:
+            raise ValueError(f"cannot split per {per!r}: one of {', '.join(PERIODS)}")
+        self.by, self.per = by, per
+        self._zone = zone(timezone)
         self._kept: dict[str, tuple[OutputType, dict[str, Any]]] = {}
 
     def add(self, outputs: Iterable[object]) -> None:
@@ -186,30 +209,55 @@ class Report:
         each in the order their rows were first seen."""
         targets: dict[TargetKey, TargetFigures] = {}
         objectives: dict[ObjectiveKey, ObjectiveFigures] = {}
-        groups = self._groups()
+        rows = self._rows()
         for kind, body in self._kept.values():
             if _is_window(body):
-                key = ObjectiveKey(body["sla"], body["kind"], body["labels"].get("service"))
+                period = self._period(body["window_start"])
+                service = body["labels"].get("service")
+                key = ObjectiveKey(body["sla"], body["kind"], service, period)
                 _tally_window(objectives.setdefault(key, ObjectiveFigures()), kind, body)
             else:
-                group = groups.get(_clock(body))
-                row = TargetKey(body["sla"], body["target"], body["kind"], group)
+                group, period = rows[_clock(body)]
+                row = TargetKey(body["sla"], body["target"], body["kind"], group, period)
                 _tally_clock(targets.setdefault(row, TargetFigures()), kind, body)
         for figures in targets.values():
             figures.elapsed.sort()
         return targets, objectives
 
-    def _groups(self) -> dict[tuple[Any, ...], str | None]:
-        """Per clock, the value of the ``by`` label in its latest output (for a stopped
-        clock, its value when it stopped), so that each clock counts in one row."""
+    def _rows(self) -> dict[tuple[Any, ...], tuple[str | None, str | None]]:
+        """Per clock, the row it counts in: the ``by`` label's value in its latest output
+        (for a stopped clock, its value when it stopped) and the period it stopped or was
+        cancelled in (still open: started in), so that each clock counts in one row."""
         by = self.by
-        if by is None:
-            return {}
-        return {
-            _clock(body): body["labels"].get(by)
-            for _, body in self._kept.values()
-            if not _is_window(body)
-        }
+        rows: dict[tuple[Any, ...], tuple[str | None, str | None]] = {}
+        ended: set[tuple[Any, ...]] = set()
+        for kind, body in self._kept.values():
+            if _is_window(body):
+                continue
+            clock = _clock(body)
+            group = body["labels"].get(by) if by is not None else None
+            period = rows[clock][1] if clock in rows else None
+            if clock not in ended and (kind in _ENDS or kind is OutputType.STARTED):
+                period = self._period(body["time"])
+                if kind in _ENDS:
+                    ended.add(clock)
+            rows[clock] = (group, period)
+        return rows
+
+    def _period(self, time: str) -> str | None:
+        """The name of the period ``time`` falls in, or ``None`` without ``per``."""
+        per = self.per
+        if per is None:
+            return None
+        local = to_datetime(parse_time(time)).astimezone(self._zone)
+        if per == "day":
+            return local.date().isoformat()
+        if per == "week":
+            year, week, _ = local.isocalendar()
+            return f"{year}-W{week:02d}"
+        if per == "month":
+            return f"{local.year}-{local.month:02d}"
+        return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
 
 
 def _is_window(body: dict[str, Any]) -> bool:
