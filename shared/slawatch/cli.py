@@ -8,11 +8,11 @@ definitions (every error listed on standard error, never a traceback).
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, TypeVar
 
 import orjson
 import typer
@@ -23,8 +23,12 @@ from slawatch.replay.runner import Emitted
 from slawatch.timeutil import TimeFormatError, format_time, parse_duration, parse_time
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from slawatch.definitions.model import Definitions, DefinitionsVersion
     from slawatch.settings import Settings
+
+_T = TypeVar("_T")
 
 __all__ = ["app", "main"]
 
@@ -141,6 +145,25 @@ _Lateness = Annotated[str, typer.Option(metavar="DURATION", help="Timer lateness
 _Retention = Annotated[
     str, typer.Option(metavar="DURATION", help="History kept after the last clock closed.")
 ]
+_DatabaseUrl = Annotated[
+    str | None, typer.Option(metavar="URL", help="SQLAlchemy URL; default SLAWATCH_DATABASE_URL.")
+]
+
+
+def _on_database(url: str, work: Callable[[AsyncEngine], Awaitable[_T]]) -> _T:
+    """Run ``work`` on an engine for ``url``, disposed of after."""
+    import asyncio
+
+    from slawatch.store.common import create_engine
+
+    async def run() -> _T:
+        db = create_engine(url)
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,8 +336,7 @@ def backtest(
         str, typer.Option("--format", metavar="table|json", help="How the figures are written.")
     ] = "table",
 ) -> None:
-    """Replay events under the current terms (and a candidate's): compliance, breaches,
-    elapsed time and service credits per SLA target and availability objective."""
+    """Replay past events under SLA terms (and a candidate's): compliance, breaches, credits."""
     from zoneinfo import ZoneInfoNotFoundError
 
     from slawatch.calendar.localtime import zone
@@ -444,20 +466,15 @@ def apply(
             "SLAWATCH_DEFINITIONS_POLL intervals, once every running service has it.",
         ),
     ] = None,
-    database_url: Annotated[
-        str | None,
-        typer.Option(metavar="URL", help="SQLAlchemy URL; default SLAWATCH_DATABASE_URL."),
-    ] = None,
+    database_url: _DatabaseUrl = None,
 ) -> None:
     """Store a definitions document as the next version; running services take it up."""
-    import asyncio
 
     from sqlalchemy.exc import SQLAlchemyError
 
     from slawatch.definitions import DefinitionsError, check_definitions
     from slawatch.errors import ConfigurationError
     from slawatch.serving import apply_document, wall_clock
-    from slawatch.store.common import create_engine
 
     settings = _settings()
     problems: list[str] = []
@@ -478,15 +495,8 @@ def apply(
         _fail(problems)
     url = database_url or settings.database_url
 
-    async def store() -> tuple[DefinitionsVersion, bool]:
-        db = create_engine(url)
-        try:
-            return await apply_document(db, text, now, at)
-        finally:
-            await db.dispose()
-
     try:
-        version, stored = asyncio.run(store())
+        version, stored = _on_database(url, lambda db: apply_document(db, text, now, at))
     except DefinitionsError as exc:
         _fail([f"{path}: {p.path}: {p.message}" for p in exc.problems])
         return
@@ -508,11 +518,56 @@ def apply(
 
 
 @app.command(cls=_Command)
-def migrate(
-    database_url: Annotated[
-        str | None,
-        typer.Option(metavar="URL", help="SQLAlchemy URL; default SLAWATCH_DATABASE_URL."),
+def versions(
+    document: Annotated[
+        int | None,
+        typer.Option(metavar="N", help="Print the stored document of version N instead."),
     ] = None,
+    database_url: _DatabaseUrl = None,
+) -> None:
+    """List the stored definitions versions: when each is in force, which one is now."""
+    from datetime import UTC
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from slawatch.serving import wall_clock
+    from slawatch.store.versions import stored_versions
+
+    url = database_url or _settings().database_url
+
+    try:
+        stored = _on_database(url, stored_versions)
+    except (SQLAlchemyError, OSError) as exc:
+        _fail([f"versions: cannot read: {_reason(exc)} (database {_without_password(url)})"], 1)
+        return
+    if document is not None:
+        found = [v for v in stored if v.number == document]
+        if not found:
+            _fail([f"--document: no version {document} is stored"])
+        typer.echo(found[0].document, nl=not found[0].document.endswith("\n"))
+        return
+    if not stored:
+        typer.echo("no definitions version is stored")
+        return
+    now = wall_clock()
+    current = max((v.number for v in stored if (v.effective_from or 0) <= now), default=None)
+    rows = [("version", "in force from", "accepted", "digest", "")]
+    for v in stored:
+        since = "the start" if v.effective_from is None else format_time(v.effective_from)
+        state = (
+            "in force" if v.number == current else "pending" if v.number > (current or 0) else ""
+        )
+        at = v.accepted_at
+        accepted = (at.astimezone(UTC) if at.tzinfo else at).strftime("%Y-%m-%dT%H:%M:%SZ")
+        rows.append((str(v.number), since, accepted, v.digest[:12], state))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+@app.command(cls=_Command)
+def migrate(
+    database_url: _DatabaseUrl = None,
 ) -> None:
     """Apply the database migrations (run before the services start)."""
     from sqlalchemy.exc import SQLAlchemyError

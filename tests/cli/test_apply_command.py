@@ -44,6 +44,15 @@ def test_apply_stores_each_changed_document_as_the_next_version(tmp_path: Path) 
         third.stdout.strip()
         == f"{document}: stored as version 3, in force from 2099-01-01T00:00:00Z"
     )
+    listed = slawatch("versions", url=url).stdout.splitlines()
+    assert listed[0].split() == ["version", "in", "force", "from", "accepted", "digest"]
+    assert [line.split()[0] for line in listed[1:]] == ["1", "2", "3"]
+    assert listed[1].split()[1:3] == ["the", "start"]
+    assert listed[1].endswith("in force")  # version 2 only 20 s after it was applied
+    assert listed[2].endswith("pending") and listed[3].endswith("pending")
+    assert slawatch("versions", "--document", "1", url=url).stdout == DESK
+    missing = slawatch("versions", "--document", "9", url=url)
+    assert missing.returncode == 2 and "no version 9 is stored" in missing.stderr
 
 
 def test_what_apply_refuses(tmp_path: Path) -> None:

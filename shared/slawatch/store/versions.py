@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from datetime import date
+from datetime import date, datetime
+from typing import NamedTuple
 
 import orjson
 import sqlalchemy as sa
@@ -26,7 +27,25 @@ from slawatch.definitions.model import Definitions, DefinitionsVersion
 from slawatch.store.schema import definitions_versions
 from slawatch.timeutil import format_time
 
-__all__ = ["accept_and_load", "load_stored", "newest_number", "pinned_holidays", "stored_as"]
+__all__ = [
+    "StoredVersion",
+    "accept_and_load",
+    "load_stored",
+    "newest_number",
+    "pinned_holidays",
+    "stored_as",
+    "stored_versions",
+]
+
+
+class StoredVersion(NamedTuple):
+    """A stored definitions version as it is kept: its document unparsed."""
+
+    number: int
+    effective_from: int | None
+    accepted_at: datetime
+    digest: str
+    document: str
 
 
 async def accept_and_load(
@@ -78,6 +97,19 @@ async def accept_and_load(
         except IntegrityError:
             continue
     return await load_stored(db)
+
+
+async def stored_versions(db: AsyncEngine) -> list[StoredVersion]:
+    """Every stored version, oldest first, without parsing its document."""
+    t = definitions_versions
+    async with db.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(t.c.number, t.c.effective_from, t.c.accepted_at, t.c.digest,
+                          t.c.document).order_by(t.c.number)
+            )
+        ).all()  # fmt: skip
+    return [StoredVersion(*row) for row in rows]
 
 
 async def newest_number(db: AsyncEngine) -> int | None:
