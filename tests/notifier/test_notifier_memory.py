@@ -149,6 +149,8 @@ async def test_a_version_stored_while_running_is_taken_up_before_an_event_names_
     await task
     assert line.catalog.has(2)
     assert set(line.parts.senders[0].channels) == {"email", "ops"}  # version 2's channels
+    labels = {"channel": "ops", "status": "failed"}
+    assert line.registry.get_sample_value("slawatch_notifications_total", labels) == 0
     await line.db.dispose()
 
 

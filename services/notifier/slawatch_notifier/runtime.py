@@ -25,6 +25,7 @@ from slawatch.bus.base import Record
 from slawatch.bus.source import Source, TopicPart
 from slawatch.clock.catalog import Catalog
 from slawatch.definitions import DefinitionsError
+from slawatch.definitions.model import DefinitionsVersion
 from slawatch.settings import Settings, Topics
 from slawatch.store import common
 from slawatch.store.relay import OutboxRelay
@@ -224,6 +225,10 @@ class Notifier:
             return False
         if added:
             log.info("definitions versions loaded", versions=added)
+            self.metrics.declare(
+                [DefinitionsVersion(v.number, v.effective_from, v.definitions)
+                 for v in self.catalog.versions]
+            )  # fmt: skip
             await self.on_versions()
         return True
 
