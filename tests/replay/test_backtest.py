@@ -10,7 +10,7 @@ import pytest
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.replay import replay
 from slawatch.replay.backtest import as_json, compare, render_table
-from slawatch.replay.report import ObjectiveKey, Report, TargetKey
+from slawatch.replay.report import EscalationKey, ObjectiveKey, Report, TargetKey
 from slawatch.timeutil import parse_time
 from tests.support.replaying import run, versions
 
@@ -224,6 +224,38 @@ def test_windows_count_in_the_period_they_started_in() -> None:
     assert objectives[ObjectiveKey("api-uptime", "customer", "api", "2026-03")].windows == 4
     (row,) = as_json(compare(report))["objectives"]
     assert row["period"] == "2026-03"
+
+
+PAGED = (
+    DESK.replace("kind: customer\n", "kind: customer\n    escalation: desk-chain\n", 1)
+    + """
+escalations:
+  desk-chain:
+    steps:
+      - when: {event: sla.breached}
+        notify: [team:desk, role:assignee]
+      - after: 30m
+        notify: [person:lead]
+people:
+  lead: {console: lead}
+teams:
+  desk: {console: "#desk"}
+channels:
+  console: {type: console}
+"""
+)
+
+
+def test_notifications_are_counted_per_chain_and_channel() -> None:
+    """T-2 and T-3 breach: each breach notifies #desk (their assignee has no address)
+    and, 30 minutes on, the lead; retracting nothing, every notification counts."""
+    report = report_of(PAGED, DAY_AT_THE_DESK, "2026-03-02T12:00:00Z")
+    console = report.escalations[EscalationKey("desk-chain", "console")]
+    assert (console.sent, len(console.recipients)) == (3, 2)  # the lead's for T-2 never came
+    unaddressed = report.escalations[EscalationKey("desk-chain", None)]
+    assert unaddressed.failed == 2
+    rows = as_json(compare(report))["escalations"]
+    assert [(r["channel"], r["current"]["sent"]) for r in rows] == [(None, 0), ("console", 3)]
 
 
 def test_an_unknown_label_or_period_is_refused() -> None:

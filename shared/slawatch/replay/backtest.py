@@ -1,5 +1,7 @@
 """``slawatch backtest``'s answer: the current terms' figures beside a candidate's.
 
+Rows are SLA targets, availability objectives and escalation chains by channel.
+
 :func:`compare` lines up the rows of two :class:`~slawatch.replay.report.Report`s (the
 candidate may be absent); :func:`render_table` writes them for people and
 :func:`as_json` for scripts. A row one side lacks (an SLA the candidate adds or drops)
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from slawatch.replay.report import (
+    EscalationFigures,
+    EscalationKey,
     ObjectiveFigures,
     ObjectiveKey,
     Report,
@@ -23,8 +27,8 @@ from slawatch.replay.table import duration_text
 
 __all__ = ["Comparison", "Row", "as_json", "compare", "render_table"]
 
-K = TypeVar("K", TargetKey, ObjectiveKey)
-F = TypeVar("F", TargetFigures, ObjectiveFigures)
+K = TypeVar("K", TargetKey, ObjectiveKey, EscalationKey)
+F = TypeVar("F", TargetFigures, ObjectiveFigures, EscalationFigures)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,7 @@ class Comparison:
     with_candidate: bool
     targets: list[Row[TargetKey, TargetFigures]]
     objectives: list[Row[ObjectiveKey, ObjectiveFigures]]
+    escalations: list[Row[EscalationKey, EscalationFigures]]
 
 
 def _rows(current: dict[K, F], candidate: dict[K, F] | None) -> list[Row[K, F]]:
@@ -67,6 +72,7 @@ def compare(current: Report, candidate: Report | None = None) -> Comparison:
         candidate is not None,
         _rows(targets, theirs[0] if theirs else None),
         _rows(objectives, theirs[1] if theirs else None),
+        _rows(current.escalations, candidate.escalations if candidate is not None else None),
     )
 
 
@@ -94,7 +100,13 @@ def as_json(comparison: Comparison) -> dict[str, Any]:
         if comparison.per is not None:
             key["period"] = r.key.period
         objectives.append({**key, **sides(r)})
-    return {"targets": targets, "objectives": objectives}
+    escalations = []
+    for e in comparison.escalations:
+        key = {"escalation": e.key.escalation, "channel": e.key.channel}
+        if comparison.per is not None:
+            key["period"] = e.key.period
+        escalations.append({**key, **sides(e)})
+    return {"targets": targets, "objectives": objectives, "escalations": escalations}
 
 
 def _percent(value: float | None, digits: int) -> str:
@@ -124,6 +136,14 @@ _OBJECTIVE_COLUMNS: list[tuple[str, Callable[[ObjectiveFigures], str]]] = [
     ("availability", lambda f: _percent(f.availability, 3)),
     ("worst window", lambda f: _percent(f.worst, 3)),
     ("credits", lambda f: f"{_number(f.credit_percent)} %"),
+]
+
+
+_ESCALATION_COLUMNS: list[tuple[str, Callable[[EscalationFigures], str]]] = [
+    ("sent", lambda f: str(f.sent)),
+    ("recipients", lambda f: str(len(f.recipients))),
+    ("no address", lambda f: str(f.failed)),
+    ("retraction notices", lambda f: str(f.retraction_notices)),
 ]
 
 
@@ -187,6 +207,14 @@ def render_table(comparison: Comparison) -> str:
         title = "Availability objectives (closed windows)"
         heads = ["objective", "service", *per]
         lines += _table(title, heads, names, comparison.objectives, _OBJECTIVE_COLUMNS, both)
+    if comparison.escalations:
+        names = [
+            [r.key.escalation, r.key.channel or "-"] + ([r.key.period or "-"] if per else [])
+            for r in comparison.escalations
+        ]
+        title = "Escalations (notifications, simulated; no address: a target with none)"
+        heads = ["escalation", "channel", *per]
+        lines += _table(title, heads, names, comparison.escalations, _ESCALATION_COLUMNS, both)
     if not lines:
         lines = ["No SLA outputs: no clock started and no availability window closed.", ""]
     return "\n".join(lines)

@@ -8,11 +8,13 @@ value of one ticket label, taken from each clock's latest output), the clocks st
 stopped met or breached, cancelled and still open, the breaches and warnings, and the
 business time the stopped clocks took; and per availability objective, its closed
 windows by outcome, the availability over all of them, the worst window and the
-service credits. Compliance is ``met / (met + breached)`` of the stopped clocks, as
+service credits. :attr:`Report.escalations` counts, per escalation chain and channel,
+the notifications people would have been sent (retraction notices included: what was
+sent stays sent). Compliance is ``met / (met + breached)`` of the stopped clocks, as
 ``slawatch_sla_outcomes_total`` reports it live. With ``per`` (day, week, month or
 quarter, in a time zone) each row is split by period: a clock counts in the period it
 stopped or was cancelled in (an open clock, the one it started in), an availability
-window in the period it started in.
+window in the period it started in, a notification in the period it was due in.
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from slawatch.calendar.localtime import zone
+from slawatch.escalation import Notification
 from slawatch.outputs import Output, OutputType
 from slawatch.timeutil import parse_time, to_datetime
 
 __all__ = [
     "GROUP_LABELS",
     "PERIODS",
+    "EscalationFigures",
+    "EscalationKey",
     "ObjectiveFigures",
     "ObjectiveKey",
     "Report",
@@ -155,6 +160,34 @@ class ObjectiveFigures:
         }
 
 
+class EscalationKey(NamedTuple):
+    """A row of notification figures: the escalation chain, the channel (``None`` for a
+    step target with no address) and the period."""
+
+    escalation: str
+    channel: str | None
+    period: str | None = None
+
+
+@dataclass(slots=True)
+class EscalationFigures:
+    """The notifications one chain sent through one channel."""
+
+    sent: int = 0
+    failed: int = 0
+    retraction_notices: int = 0
+    recipients: set[str] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The figures as JSON-ready values."""
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "retraction_notices": self.retraction_notices,
+            "recipients": len(self.recipients),
+        }
+
+
 _COUNTED = frozenset(
     {
         OutputType.STARTED,
@@ -190,11 +223,16 @@ class Report:
         self.by, self.per = by, per
         self._zone = zone(timezone)
         self._kept: dict[str, tuple[OutputType, dict[str, Any]]] = {}
+        self.escalations: dict[EscalationKey, EscalationFigures] = {}
+        """The notifications per chain, channel and period, as they were taken."""
 
     def add(self, outputs: Iterable[object]) -> None:
-        """Take a step's outputs; anything that is not an SLA output is passed over."""
+        """Take a step's outputs and notifications; anything else is passed over."""
         kept = self._kept
         for out in outputs:
+            if isinstance(out, Notification):
+                self._notified(out.body)
+                continue
             if not isinstance(out, Output):
                 continue
             if out.type is OutputType.RETRACTED:
@@ -243,6 +281,18 @@ class Report:
                     ended.add(clock)
             rows[clock] = (group, period)
         return rows
+
+    def _notified(self, body: dict[str, Any]) -> None:
+        key = EscalationKey(body["escalation"], body.get("channel"), self._period(body["time"]))
+        figures = self.escalations.setdefault(key, EscalationFigures())
+        if body["status"] == "failed":
+            figures.failed += 1
+        else:
+            figures.sent += 1
+            if body.get("recipient") is not None:
+                figures.recipients.add(body["recipient"])
+        if body.get("notice") == "retraction":
+            figures.retraction_notices += 1
 
     def _period(self, time: str) -> str | None:
         """The name of the period ``time`` falls in, or ``None`` without ``per``."""
