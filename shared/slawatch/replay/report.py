@@ -205,6 +205,28 @@ _COUNTED = frozenset(
 _ENDS = frozenset({OutputType.STOPPED, OutputType.CANCELLED})
 
 
+class _Kept(NamedTuple):
+    """What a report keeps of one counted output (a fraction of its body's size).
+
+    ``clock`` is the ticket's subject and cycle (``None`` for a window); ``label`` the
+    ``by`` label's value, or a window's service; ``time`` the output's, or a window's
+    start; ``value`` a stopped clock's elapsed seconds, or a closed window's availability.
+    """
+
+    kind: OutputType
+    sla: str
+    target: str
+    sla_kind: str
+    clock: tuple[str, int] | None
+    label: str | None
+    time: str
+    outcome: str | None = None
+    value: float | None = None
+    credit: float = 0.0
+    downtime: float = 0.0
+    measured: float = 0.0
+
+
 class Report:
     """The figures of one replay, fed its outputs as they are emitted.
 
@@ -222,7 +244,7 @@ class Report:
             raise ValueError(f"cannot split per {per!r}: one of {', '.join(PERIODS)}")
         self.by, self.per = by, per
         self._zone = zone(timezone)
-        self._kept: dict[str, tuple[OutputType, dict[str, Any]]] = {}
+        self._kept: dict[str, _Kept] = {}
         self.escalations: dict[EscalationKey, EscalationFigures] = {}
         """The notifications per chain, channel and period, as they were taken."""
 
@@ -238,7 +260,29 @@ class Report:
             if out.type is OutputType.RETRACTED:
                 kept.pop(out.body["retracts"], None)
             elif out.type in _COUNTED:
-                kept[out.body["id"]] = (out.type, out.body)
+                kept[out.body["id"]] = self._keep(out.type, out.body)
+
+    def _keep(self, kind: OutputType, body: dict[str, Any]) -> _Kept:
+        sla, target, sla_kind = body["sla"], body["target"], body["kind"]
+        labels = body["labels"]
+        if target == "availability" and "window_start" in body:
+            service, start = labels.get("service"), body["window_start"]
+            if kind is not OutputType.WINDOW_CLOSED:
+                return _Kept(kind, sla, target, sla_kind, None, service, start)
+            availability = body["availability"]
+            return _Kept(
+                kind, sla, target, sla_kind, None, service, start, body["outcome"],
+                None if availability is None else float(availability),
+                float(body["credit_percent"]), float(body["downtime_seconds"]),
+                float(body["measured_seconds"]),
+            )  # fmt: skip
+        clock = (body["subject"], body["cycle"])
+        label = labels.get(self.by) if self.by is not None else None
+        if kind is OutputType.STOPPED:
+            elapsed = float(body["elapsed_seconds"])
+            return _Kept(kind, sla, target, sla_kind, clock, label, body["time"],
+                         body["outcome"], elapsed)  # fmt: skip
+        return _Kept(kind, sla, target, sla_kind, clock, label, body["time"])
 
     def figures(
         self,
@@ -248,16 +292,15 @@ class Report:
         targets: dict[TargetKey, TargetFigures] = {}
         objectives: dict[ObjectiveKey, ObjectiveFigures] = {}
         rows = self._rows()
-        for kind, body in self._kept.values():
-            if _is_window(body):
-                period = self._period(body["window_start"])
-                service = body["labels"].get("service")
-                key = ObjectiveKey(body["sla"], body["kind"], service, period)
-                _tally_window(objectives.setdefault(key, ObjectiveFigures()), kind, body)
+        for kept in self._kept.values():
+            if kept.clock is None:
+                period = self._period(kept.time)
+                key = ObjectiveKey(kept.sla, kept.sla_kind, kept.label, period)
+                _tally_window(objectives.setdefault(key, ObjectiveFigures()), kept)
             else:
-                group, period = rows[_clock(body)]
-                row = TargetKey(body["sla"], body["target"], body["kind"], group, period)
-                _tally_clock(targets.setdefault(row, TargetFigures()), kind, body)
+                group, period = rows[kept.sla, kept.target, kept.clock]
+                row = TargetKey(kept.sla, kept.target, kept.sla_kind, group, period)
+                _tally_clock(targets.setdefault(row, TargetFigures()), kept)
         for figures in targets.values():
             figures.elapsed.sort()
         return targets, objectives
@@ -266,20 +309,19 @@ class Report:
         """Per clock, the row it counts in: the ``by`` label's value in its latest output
         (for a stopped clock, its value when it stopped) and the period it stopped or was
         cancelled in (still open: started in), so that each clock counts in one row."""
-        by = self.by
         rows: dict[tuple[Any, ...], tuple[str | None, str | None]] = {}
         ended: set[tuple[Any, ...]] = set()
-        for kind, body in self._kept.values():
-            if _is_window(body):
+        for kept in self._kept.values():
+            if kept.clock is None:
                 continue
-            clock = _clock(body)
-            group = body["labels"].get(by) if by is not None else None
+            clock = (kept.sla, kept.target, kept.clock)
+            kind = kept.kind
             period = rows[clock][1] if clock in rows else None
             if clock not in ended and (kind in _ENDS or kind is OutputType.STARTED):
-                period = self._period(body["time"])
+                period = self._period(kept.time)
                 if kind in _ENDS:
                     ended.add(clock)
-            rows[clock] = (group, period)
+            rows[clock] = (kept.label, period)
         return rows
 
     def _notified(self, body: dict[str, Any]) -> None:
@@ -310,23 +352,17 @@ class Report:
         return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
 
 
-def _is_window(body: dict[str, Any]) -> bool:
-    return body["target"] == "availability" and "window_start" in body
-
-
-def _clock(body: dict[str, Any]) -> tuple[Any, ...]:
-    return (body["subject"], body["sla"], body["target"], body["cycle"])
-
-
-def _tally_clock(figures: TargetFigures, kind: OutputType, body: dict[str, Any]) -> None:
+def _tally_clock(figures: TargetFigures, kept: _Kept) -> None:
+    kind = kept.kind
     if kind is OutputType.STARTED:
         figures.started += 1
     elif kind is OutputType.STOPPED:
-        if body["outcome"] == "met":
+        if kept.outcome == "met":
             figures.met += 1
         else:
             figures.breached += 1
-        figures.elapsed.append(float(body["elapsed_seconds"]))
+        assert kept.value is not None
+        figures.elapsed.append(kept.value)
     elif kind is OutputType.CANCELLED:
         figures.cancelled += 1
     elif kind is OutputType.BREACHED:
@@ -335,23 +371,23 @@ def _tally_clock(figures: TargetFigures, kind: OutputType, body: dict[str, Any])
         figures.warnings += 1
 
 
-def _tally_window(figures: ObjectiveFigures, kind: OutputType, body: dict[str, Any]) -> None:
+def _tally_window(figures: ObjectiveFigures, kept: _Kept) -> None:
+    kind = kept.kind
     if kind is OutputType.AVAILABILITY_BREACHED:
         figures.breaches += 1
     elif kind is OutputType.AVAILABILITY_WARNING:
         figures.warnings += 1
     elif kind is OutputType.WINDOW_CLOSED:
         figures.windows += 1
-        outcome = body["outcome"]
-        if outcome == "met":
+        if kept.outcome == "met":
             figures.met += 1
-        elif outcome == "breached":
+        elif kept.outcome == "breached":
             figures.breached += 1
         else:
             figures.no_data += 1
-        availability = body["availability"]
+        availability = kept.value
         if availability is not None and (figures.worst is None or availability < figures.worst):
-            figures.worst = float(availability)
-        figures.credit_percent += float(body["credit_percent"])
-        figures.downtime_seconds += float(body["downtime_seconds"])
-        figures.measured_seconds += float(body["measured_seconds"])
+            figures.worst = availability
+        figures.credit_percent += kept.credit
+        figures.downtime_seconds += kept.downtime
+        figures.measured_seconds += kept.measured
