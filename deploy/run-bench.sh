@@ -6,6 +6,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 py=.venv/bin/python
 echo "== replay (tickets)"; $py bench/replay_bench.py
+echo "== backtest (two replays compared)"; $py bench/backtest_bench.py
 echo "== replay (uptime)"; $py bench/uptime_replay_bench.py
 echo "== availability fold"; $py bench/availability_bench.py
 echo "== calendars"; $py bench/calendar_bench.py
