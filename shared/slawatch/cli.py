@@ -484,7 +484,10 @@ def apply(
         problems.append(f"{path}: cannot read: {exc}")
         text = ""
     else:
-        problems += [f"{path}: {p.path}: {p.message}" for p in check_definitions(text).errors]
+        checked = check_definitions(text)
+        problems += [f"{path}: {p.path}: {p.message}" for p in checked.errors]
+        for warning in checked.warnings:
+            typer.echo(f"warning: {path}: {warning.path}: {warning.message}", err=True)
     now = wall_clock()
     at = now + 2 * settings.definitions_poll
     try:

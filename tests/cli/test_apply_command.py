@@ -70,6 +70,10 @@ def test_what_apply_refuses(tmp_path: Path) -> None:
     invalid = slawatch("apply", str(document), "--effective-from", "soon", url=url)
     assert invalid.returncode == 2
     assert "slas[0].id" in invalid.stderr and "--effective-from" in invalid.stderr
+    document.write_text(DESK + "escalations:\n  quiet: {steps: []}\n")
+    warned = slawatch("apply", str(document), url=url)
+    assert warned.returncode == 0 and "stored as version 2" in warned.stdout
+    assert "warning: " in warned.stderr and "escalations.quiet" in warned.stderr
     document.write_text(DESK.replace("8h", "10h", 1))
     down = slawatch("apply", str(document), url=UNREACHABLE)
     assert down.returncode == 1 and "cannot store" in down.stderr
