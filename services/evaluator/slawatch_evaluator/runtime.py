@@ -197,7 +197,8 @@ class Evaluator:
         self.versions = list(versions)
         self.metrics.declare(self.versions)
         for part in list(self.workers):
-            self.workers.pop(part)
+            if self.workers.pop(part, None) is None:
+                continue  # revoked meanwhile
             self.health.broken.add(part)
             await self._recover(part)
         log.info("definitions versions taken up", versions=[v.number for v in self.versions])
