@@ -8,7 +8,7 @@ definitions (every error listed on standard error, never a traceback).
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from slawatch import collector
-from slawatch.replay.runner import Emitted
+from slawatch.replay.runner import Emitted, ReplayProblem
 from slawatch.timeutil import TimeFormatError, format_time, parse_duration, parse_time
 
 if TYPE_CHECKING:
@@ -122,6 +122,12 @@ def _without_password(url: str) -> str:
 def _lines(stream: BinaryIO) -> Iterator[bytes]:
     for raw in stream:
         yield raw.rstrip(b"\r\n")
+
+
+def _report_problem(problem: ReplayProblem) -> None:
+    """An input line replay did not apply, on standard error as ``replay.md`` says."""
+    record = {"line": problem.line, "error": problem.error, "raw": problem.raw}
+    sys.stderr.buffer.write(orjson.dumps(record) + b"\n")
 
 
 def _output_problems(output: Path, events: Path | None) -> list[str]:
@@ -235,7 +241,7 @@ def replay(
     ] = "jsonl",
 ) -> None:
     """Run the whole pipeline over a file of events in simulated time."""
-    from slawatch.replay.runner import Cause, ReplayProblem
+    from slawatch.replay.runner import Cause
     from slawatch.replay.runner import replay as run
     from slawatch.replay.table import Timeline
 
@@ -263,10 +269,6 @@ def replay(
         else:
             out.write(b"".join(o.to_json() + b"\n" for o in outputs))
 
-    def report(problem: ReplayProblem) -> None:
-        record = {"line": problem.line, "error": problem.error, "raw": problem.raw}
-        sys.stderr.buffer.write(orjson.dumps(record) + b"\n")
-
     with ExitStack() as stack:
         stream = sys.stdin.buffer if events == "-" else stack.enter_context(Path(events).open("rb"))
         stats = run(
@@ -276,7 +278,7 @@ def replay(
             until=until_at,
             lateness=durations["lateness"],
             retention=durations["retention"],
-            on_problem=report,
+            on_problem=_report_problem,
         )
     if fmt == "table":
         out.write(timeline.render().encode())
@@ -342,7 +344,6 @@ def backtest(
     from slawatch.calendar.localtime import zone
     from slawatch.replay.backtest import as_json, compare, render_table
     from slawatch.replay.report import GROUP_LABELS, PERIODS, Report
-    from slawatch.replay.runner import ReplayProblem
     from slawatch.replay.runner import replay as run
 
     problems: list[str] = []
@@ -367,19 +368,15 @@ def backtest(
             problems += [f"--candidate: {p}" for p in exc.problems]
     if problems:
         _fail(problems)
-    buffered = list(_lines(sys.stdin.buffer)) if events == "-" else None
-
-    def report_problem(problem: ReplayProblem) -> None:
-        record = {"line": problem.line, "error": problem.error, "raw": problem.raw}
-        sys.stderr.buffer.write(orjson.dumps(record) + b"\n")
+    stdin: Iterable[bytes] | None = None
+    if events == "-":  # read once; kept for the candidate's replay only when there is one
+        stdin = _lines(sys.stdin.buffer) if proposed is None else list(_lines(sys.stdin.buffer))
 
     def figures(versions: Sequence[DefinitionsVersion], first: bool) -> Report:
         report = Report(by, per, timezone)
         with ExitStack() as stack:
             lines = (
-                buffered
-                if buffered is not None
-                else _lines(stack.enter_context(Path(events).open("rb")))
+                stdin if stdin is not None else _lines(stack.enter_context(Path(events).open("rb")))
             )
             run(
                 versions,
@@ -388,7 +385,7 @@ def backtest(
                 until=current.until,
                 lateness=current.durations["lateness"],
                 retention=current.durations["retention"],
-                on_problem=report_problem if first else None,
+                on_problem=_report_problem if first else None,
             )
         return report
 
