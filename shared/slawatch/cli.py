@@ -463,6 +463,12 @@ def apply(
             "SLAWATCH_DEFINITIONS_POLL intervals, once every running service has it.",
         ),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", metavar="", help="Only list what it changes against the newest version."
+        ),
+    ] = False,
     database_url: _DatabaseUrl = None,
 ) -> None:
     """Store a definitions document as the next version; running services take it up."""
@@ -471,7 +477,7 @@ def apply(
 
     from slawatch.definitions import DefinitionsError, check_definitions
     from slawatch.errors import ConfigurationError
-    from slawatch.serving import apply_document, wall_clock
+    from slawatch.serving import apply_document, plan_document, wall_clock
 
     settings = _settings()
     problems: list[str] = []
@@ -496,6 +502,14 @@ def apply(
     url = database_url or settings.database_url
 
     try:
+        against, planned = _on_database(url, lambda db: plan_document(db, text))
+        if against is not None:
+            typer.echo(f"{path}: against version {against}: " + (
+                "no change in meaning" if not planned else f"{len(planned)} change(s)"))  # fmt: skip
+            for line in planned:
+                typer.echo(f"  {line}")
+        if dry_run:
+            return
         version, stored = _on_database(url, lambda db: apply_document(db, text, now, at))
     except DefinitionsError as exc:
         _fail([f"{path}: {p.path}: {p.message}" for p in exc.problems])

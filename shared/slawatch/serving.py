@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from slawatch.definitions import DefinitionsError
+from slawatch.definitions import DefinitionsError, load_definitions
+from slawatch.definitions.diff import changes
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.errors import ConfigurationError
 from slawatch.observability import get_logger
@@ -31,6 +32,7 @@ __all__ = [
     "kafka_options",
     "load_definitions_versions",
     "owner_name",
+    "plan_document",
     "wall_clock",
 ]
 
@@ -104,6 +106,19 @@ async def accept_at_start(
         )
         return await _stored(db)
     return await accept_and_load(db, document, now, effective_from)
+
+
+async def plan_document(db: AsyncEngine, document: str) -> tuple[int | None, list[str]]:
+    """The newest stored version's number (``None``: none is stored) and what
+    ``document`` changes against it (:func:`~slawatch.definitions.diff.changes`).
+
+    Raises :class:`ConfigurationError` for an old schema or an invalid stored version.
+    """
+    await check_schema(db)
+    stored = await _stored(db)
+    newest = stored[-1] if stored else None
+    planned = changes(newest.definitions if newest else None, load_definitions(document))
+    return (newest.number if newest else None), planned
 
 
 async def apply_document(

@@ -29,21 +29,29 @@ def test_apply_stores_each_changed_document_as_the_next_version(tmp_path: Path) 
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == f"{document}: stored as version 1, in force from the start"
     again = slawatch("apply", str(document), url=url)
+    assert f"{document}: against version 1: no change in meaning" in again.stdout
     assert "unchanged: it is version 1" in again.stdout
     document.write_text(DESK.replace("8h", "9h", 1))
+    planned = slawatch("apply", str(document), "--dry-run", url=url)
+    assert planned.returncode == 0, planned.stderr
+    assert planned.stdout.splitlines() == [
+        f"{document}: against version 1: 1 change(s)",
+        "  ~ target gold/resolution: goals",
+    ]
     began = wall_clock()
     second = slawatch("apply", str(document), url=url)
     assert second.returncode == 0, second.stderr
-    said = second.stdout.strip()
+    said = second.stdout.strip().splitlines()[-1]
     assert said.startswith(f"{document}: stored as version 2, in force from ")
     since = parse_time(said.rsplit(" ", 1)[1])
     assert began + 20 * SECOND <= since <= wall_clock() + 20 * SECOND  # two 10 s polls on
     document.write_text(DESK)  # back to the first terms: a rollback is a new version
     third = slawatch("apply", str(document), "--effective-from", "2099-01-01T00:00:00Z", url=url)
-    assert (
-        third.stdout.strip()
-        == f"{document}: stored as version 3, in force from 2099-01-01T00:00:00Z"
-    )
+    assert third.stdout.splitlines() == [
+        f"{document}: against version 2: 1 change(s)",
+        "  ~ target gold/resolution: goals",
+        f"{document}: stored as version 3, in force from 2099-01-01T00:00:00Z",
+    ]
     listed = slawatch("versions", url=url).stdout.splitlines()
     assert listed[0].split() == ["version", "in", "force", "from", "accepted", "digest"]
     assert [line.split()[0] for line in listed[1:]] == ["1", "2", "3"]
