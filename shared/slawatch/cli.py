@@ -504,8 +504,8 @@ def apply(
     try:
         against, planned = _on_database(url, lambda db: plan_document(db, text))
         if against is not None:
-            typer.echo(f"{path}: against version {against}: " + (
-                "no change in meaning" if not planned else f"{len(planned)} change(s)"))  # fmt: skip
+            counted = f"{len(planned)} change(s)" if planned else "no change in meaning"
+            typer.echo(f"{path}: against version {against}: {counted}")
             for line in planned:
                 typer.echo(f"  {line}")
         if dry_run:

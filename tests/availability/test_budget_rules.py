@@ -6,9 +6,11 @@ budget of a whole week is 604.8 s.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
+from slawatch.availability import fire_before, state_from_record, state_to_record
 from slawatch.timeutil import SECOND, format_time, parse_time
 from tests.availability.support import catalog, fold, maintenance, objective, status
 
@@ -351,6 +353,24 @@ def test_an_objective_brought_in_by_a_later_version_is_measured_from_then() -> N
     april, may = run.of()
     assert (april["measured_seconds"], april["definitions_version"]) == (16 * 86400, 2)
     assert may["measured_seconds"] == 31 * 86400
+
+
+def test_a_version_stored_after_the_state_was_recorded_still_brings_its_objective_in() -> None:
+    """The state was recorded when only version 1 (no objective for this service) was
+    stored; restored once version 2 (an objective from April 15) is, it measures the new
+    objective from April 15, as if version 2 had been known all along (a restart, or an
+    evaluator taking up a version stored with ``slawatch apply``)."""
+    first = objective(service="web")
+    both = catalog(first, (objective(), "2026-04-15T00:00:00Z"))
+    events = [status("u1", "2026-04-01T00:00:00Z", "up")]
+    before = fold(catalog(first), events)
+    assert before.state.activation is None and not before.state.windows
+    record = json.loads(json.dumps(state_to_record(before.state, catalog(first))))
+    restored = state_from_record(record, both)
+    assert restored.activation == parse_time("2026-04-15T00:00:00Z")
+    june = parse_time("2026-06-01T00:00:00Z")
+    later = [json.loads(o.to_json()) for o in fire_before(restored, "service:api", june + 1)]
+    assert later == fold(both, events, "2026-06-01T00:00:00Z").bodies
 
 
 def test_an_objective_dropped_by_a_later_version_ends_with_its_window() -> None:

@@ -20,7 +20,12 @@ from typing import Any
 from slawatch.availability.budget import Tally
 from slawatch.availability.objective import TARGET, ObjectiveWindow
 from slawatch.availability.rolling import RollingTally
-from slawatch.availability.service import ServiceState, freshness, next_due
+from slawatch.availability.service import (
+    ServiceState,
+    freshness,
+    next_due,
+    schedule_activation,
+)
 from slawatch.availability.status import Check, Status
 from slawatch.clock.catalog import Catalog, VersionView
 from slawatch.definitions.model import Availability, WindowKind
@@ -157,5 +162,18 @@ def state_from_record(record: dict[str, Any], catalog: Catalog) -> ServiceState:
         state.closed[objective_id] = (kind, start, downtime, measured)
     freshness(state)
     state.activation = record["activation"]
+    carried = _carried_to(state)
+    if carried is not None:  # a version stored since the record was written may bring one in
+        schedule_activation(state, carried)
     next_due(state)
     return state
+
+
+def _carried_to(state: ServiceState) -> int | None:
+    """The latest instant a restored state is known to have been carried to."""
+    instants = [check.time for check in state.checks.values()]
+    instants += [w.since for w in state.windows.values()]
+    instants += [r.since for r in state.rolling.values()]
+    if state.started is not None:
+        instants.append(state.started)
+    return max(instants, default=None)

@@ -39,6 +39,7 @@ __all__ = [
     "next_due",
     "objectives_for",
     "rolling_figures",
+    "schedule_activation",
     "statuses_at",
 ]
 
@@ -182,7 +183,9 @@ def statuses_at(state: ServiceState, now: int) -> dict[str, Status]:
     return {o.id: service_status(checks, now, o.stale_after) for o in objectives}
 
 
-def _schedule_activation(state: ServiceState, after: int) -> None:
+def schedule_activation(state: ServiceState, after: int) -> None:
+    """Set ``activation``: the first ``effective_from`` after ``after`` of a version that
+    brings in an objective of the service with no open window."""
     catalog = state.catalog
     assert catalog is not None
     state.activation = None
@@ -205,7 +208,7 @@ def _activate(state: ServiceState, t: int) -> None:
         for objective in objectives_for(version, state.service):
             if objective.id not in state.windows:
                 _open(state, objective, version, t)
-    _schedule_activation(state, t)
+    schedule_activation(state, t)
 
 
 def _next_window(state: ServiceState, closed: ObjectiveWindow) -> None:
@@ -223,7 +226,7 @@ def _next_window(state: ServiceState, closed: ObjectiveWindow) -> None:
         _open(state, following[0], version, t)
     else:
         _windows_changed(state)
-        _schedule_activation(state, t)
+        schedule_activation(state, t)
     _prune(state, t)
 
 
@@ -368,7 +371,7 @@ def _status(state: ServiceState, ev: UptimeStatus, catalog: Catalog) -> None:
         if version is not None:
             for objective in objectives_for(version, state.service):
                 _open(state, objective, version, t)
-        _schedule_activation(state, t)
+        schedule_activation(state, t)
         _roll(state, t)
         _prune(state, t)
     else:
