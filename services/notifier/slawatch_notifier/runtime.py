@@ -236,7 +236,7 @@ class Notifier:
         """Consume and plan until ``stop``."""
         await self.source.start(self.on_assign, self.on_revoke)
         self.started = True
-        last_gauges = last_look = time.monotonic()
+        last_gauges, last_look = 0.0, time.monotonic()
         poll = self.settings.definitions_poll / 1e6
         try:
             while not stop.is_set():
