@@ -40,7 +40,7 @@ from slawatch.definitions import DefinitionsError
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.settings import Settings, Topics
 from slawatch.store.relay import OutboxRelay
-from slawatch.store.versions import load_stored, newest_number
+from slawatch.store.versions import stored_after
 from slawatch_evaluator import store
 from slawatch_evaluator.availability_metrics import AvailabilityReading, Counted
 from slawatch_evaluator.metrics import EvaluatorMetrics
@@ -178,10 +178,7 @@ class Evaluator:
         """Every stored version if one was stored after those held; else ``None``.
         A failure is logged, and the next look tries again."""
         try:
-            newest = await newest_number(self.db)
-            if newest is None or newest <= self.versions[-1].number:
-                return None
-            return await load_stored(self.db)
+            return await stored_after(self.db, self.versions[-1].number)
         except _DB_ERRORS as exc:
             log.warning("looking for new definitions versions failed", error=str(exc))
         except DefinitionsError as exc:

@@ -29,7 +29,7 @@ from slawatch.definitions.model import DefinitionsVersion
 from slawatch.settings import Settings, Topics
 from slawatch.store import common
 from slawatch.store.relay import OutboxRelay
-from slawatch.store.versions import load_stored, newest_number
+from slawatch.store.versions import stored_after
 from slawatch_notifier import store
 from slawatch_notifier.metrics import MALFORMED, UNKNOWN_VERSION, NotifierMetrics
 from slawatch_notifier.partition import NotifierPartition
@@ -212,10 +212,11 @@ class Notifier:
         apply``, or an evaluator that accepted a changed document); whether the store
         could be read. Loading one rebuilds the channels from the newest (rule 18)."""
         try:
-            newest = await newest_number(self.db)
-            if newest is None or self.catalog.has(newest):
+            held = max(v.number for v in self.catalog.versions)
+            stored = await stored_after(self.db, held)
+            if stored is None:
                 return True
-            added = self.catalog.add(await load_stored(self.db))
+            added = self.catalog.add(stored)
         except _DB_ERRORS as exc:
             log.warning("definitions versions could not be loaded", error=str(exc))
             return False

@@ -33,6 +33,7 @@ __all__ = [
     "load_stored",
     "newest_number",
     "pinned_holidays",
+    "stored_after",
     "stored_as",
     "stored_versions",
 ]
@@ -119,6 +120,15 @@ async def newest_number(db: AsyncEngine) -> int | None:
             sa.select(sa.func.max(definitions_versions.c.number))
         )
     return number
+
+
+async def stored_after(db: AsyncEngine, number: int) -> list[DefinitionsVersion] | None:
+    """Every stored version if one newer than version ``number`` is stored, else ``None``
+    (one cheap query when nothing is new: running services ask this every poll)."""
+    newest = await newest_number(db)
+    if newest is None or newest <= number:
+        return None
+    return await load_stored(db)
 
 
 async def stored_as(db: AsyncEngine, document: str) -> tuple[int | None, int | None]:
