@@ -379,3 +379,27 @@ def test_an_objective_dropped_by_a_later_version_ends_with_its_window() -> None:
     [april] = run.of()
     assert april["window_end"] == "2026-05-01T00:00:00Z"
     assert not run.state.windows
+
+
+def test_a_restored_state_does_not_reopen_an_objective_brought_in_and_dropped_since() -> None:
+    """Version 2 brings the objective in on April 15 and version 3 drops it from May 10:
+    its May window, the last, closes on June 1, with no status since April 1. A state
+    recorded after that close and restored measures nothing more: the timers it fired
+    are part of it."""
+    cat = catalog(
+        objective(service="web"),
+        (objective(), "2026-04-15T00:00:00Z"),
+        (objective(service="web"), "2026-05-10T00:00:00Z"),
+    )
+    events = [status("u1", "2026-04-01T00:00:00Z", "up")]
+    whole = fold(cat, events, "2026-08-01T00:00:00Z")
+    assert [o["window_end"] for o in whole.of()] == [
+        "2026-05-01T00:00:00Z",
+        "2026-06-01T00:00:00Z",
+    ]
+    closed = fold(cat, events, "2026-06-02T00:00:00Z")
+    record = json.loads(json.dumps(state_to_record(closed.state, cat)))
+    restored = state_from_record(record, cat)
+    assert restored.activation is None and not restored.windows
+    august = parse_time("2026-08-01T00:00:00Z")
+    assert fire_before(restored, "service:api", august + 1) == []

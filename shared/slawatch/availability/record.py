@@ -7,7 +7,10 @@ Restoring a record and continuing gives the same outputs as never having stopped
 recomputed exactly from the tallies, which give the same instants. The tallies of
 rolling objectives are under ``rolling`` (left out when there are none, so records of
 services without rolling objectives are as before), and so are the totals of each
-objective's latest closed window under ``closed``.
+objective's latest closed window under ``closed``. ``fired``, the latest instant a
+timer fired at, is there once one has: a restored state schedules the objectives that
+versions bring in only after it, so one that came in and was dropped again is not
+measured twice.
 
 Errors: :class:`RecordError` (a ``ValueError``) when a record names a version or an
 objective the catalog does not have.
@@ -87,6 +90,8 @@ def state_to_record(state: ServiceState, catalog: Catalog) -> dict[str, Any]:
         "windows": [_window_to_record(w) for w in state.windows.values()],
         "activation": state.activation,
     }
+    if state.fired is not None:
+        record["fired"] = state.fired
     if state.rolling:
         record["rolling"] = [_rolling_to_record(r) for r in state.rolling.values()]
     if state.closed:
@@ -160,6 +165,7 @@ def state_from_record(record: dict[str, Any], catalog: Catalog) -> ServiceState:
         state.rolling[rolling.objective.id] = rolling
     for objective_id, kind, start, downtime, measured in record.get("closed", []):
         state.closed[objective_id] = (kind, start, downtime, measured)
+    state.fired = record.get("fired")
     freshness(state)
     state.activation = record["activation"]
     carried = _carried_to(state)
@@ -174,6 +180,5 @@ def _carried_to(state: ServiceState) -> int | None:
     instants = [check.time for check in state.checks.values()]
     instants += [w.since for w in state.windows.values()]
     instants += [r.since for r in state.rolling.values()]
-    if state.started is not None:
-        instants.append(state.started)
+    instants += [t for t in (state.started, state.fired) if t is not None]
     return max(instants, default=None)
