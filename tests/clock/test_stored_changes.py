@@ -8,13 +8,16 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 from tests.clock.test_properties import SETTINGS, VERSIONS, streams
+from tests.support.replaying import run as replayed
+from tests.support.replaying import versions
 
+from slawatch.availability.views import objective_views
 from slawatch.clock import Engine
 from slawatch.clock.engine import StoredChange
 from slawatch.clock.snapshot import open_clocks
 from slawatch.events import parse_event
 from slawatch.events.model import InputEvent
-from slawatch.timeutil import MINUTE
+from slawatch.timeutil import MINUTE, parse_time
 
 
 class Store:
@@ -146,3 +149,31 @@ def test_a_restored_ticket_counts_its_clocks_before_it_is_decoded() -> None:
     assert want and open_clocks(subject.frozen) == want
     assert [c.state for c in subject.state.open.values()] == [w[2] for w in want]
     assert subject.frozen is None
+
+
+def test_a_service_restored_under_a_newer_version_is_measured_from_its_effective_from() -> None:
+    """Stored when only version 1 (no objective for ``api``) was known, then restored with
+    version 2 (one from 09:05): the window opens at 09:05 with the status of then (up),
+    before the 09:10 ``down`` is applied, as replay over both versions has it."""
+    uptime = "availability:\n  - {id: api-uptime, service: api, objective: 99.9, window: month}\n"
+    web = uptime.replace("service: api", "service: web")
+    first = versions((web, None))
+    both = versions((web, None), (uptime, "2026-03-02T09:05:00Z"))
+    docs = [{"id": f"u{i}", "type": "uptime.status", "time": t, "service": "api", "status": s}
+            for i, (t, s) in enumerate([("2026-03-02T09:00:00Z", "up"),
+                                        ("2026-03-02T09:10:00Z", "down")])]  # fmt: skip
+    now = parse_time("2026-03-02T09:30:00Z")
+    before = Engine(first)
+    before.apply(parsed(docs[0]), now)
+    store = Store()
+    store.write(before.export_change("service:api"))
+    after = Engine(both)
+    store.load(after)
+    assert after.subjects["service:api"].due == parse_time("2026-03-02T09:05:00Z")
+    after.due(now)
+    after.apply(parsed(docs[1]), now)
+    [month] = objective_views("service:api", after.subjects["service:api"].state, now)
+    assert (month["downtime_seconds"], month["measured_seconds"]) == (1200, 1500)
+    breach = [json.loads(o.to_json()) for o in after.due(parse_time("2026-03-03T00:00:00Z"))]
+    want = replayed(both, docs, until="2026-03-03T00:00:00Z").outputs
+    assert breach == want

@@ -667,18 +667,23 @@ class Engine:
     def import_stored(self, record: dict[str, Any], lines: list[str]) -> None:
         """Restore one subject from a stored :meth:`export_change` record and its history.
 
-        A ticket's clocks are decoded when the subject is next used.
+        A ticket's clocks are decoded when the subject is next used, and keep the timer
+        the record holds (a ticket's terms are bound when its clocks start). A service's
+        timer is taken from its restored state: versions stored since the record may
+        bring an objective in.
         """
         kind = kind_of_key(record["key"])
+        due = record["due"]
         if kind is TICKETS:
             subject = Subject(record["key"], kind, None)
             subject.freeze(record["state"], self.catalog)
         else:
             subject = Subject(record["key"], kind, kind.from_record(record["state"], self.catalog))
+            due = kind.next_due(subject.state)
         subject.history = lines if record["kept"] else None
         subject.ids = _UNSET
         subject.stored = len(lines)
-        self._register(subject, record, record["due"])
+        self._register(subject, record, due)
 
     def _restore(
         self, record: dict[str, Any], history: list[str] | None, ids: IdSet | None
