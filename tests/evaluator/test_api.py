@@ -127,6 +127,56 @@ async def test_a_service_shows_its_objectives_with_upcoming_instants(settings: S
     await ev.db.dispose()
 
 
+async def test_a_store_read_knows_the_versions_taken_up_since_the_first_read(
+    settings: Settings,  # noqa: F811
+) -> None:
+    """An evaluator that owns no partition reads a service from the store. Once the
+    owner runs under a newer version, the record names it: until the reader takes that
+    version up (as its poll does) the answer is a 503 saying so, and then the record is
+    read against every version the reader holds, not those of its first read."""
+    bus = MemoryBus(partitions=1)
+    topic = settings.topic(Topics.CANONICAL)
+    first = versions((UPTIME.replace("service: api", "service: web"), None))
+    both = versions(*[(UPTIME.replace("service: api", "service: web"), None),
+                      (UPTIME, "2026-03-02T09:05:00Z")])  # fmt: skip
+    docs = [{"id": f"u{i}", "type": "uptime.status", "time": t, "service": "api", "status": s}
+            for i, (t, s) in enumerate([("2026-03-02T09:00:00Z", "up"),
+                                        ("2026-03-02T09:10:00Z", "down")])]  # fmt: skip
+    owner, reader = evaluator(settings, bus), evaluator(settings, bus, owner="b")
+    owner.versions = reader.versions = first
+    owner.clock = lambda: NOW
+    await owner.on_assign([(topic, 0)])
+    await publish(bus, topic, canonical([orjson.dumps(docs[0])], NOW))
+    await owner._step(owner.workers[(topic, 0)], bus.read(topic, 0, 0, 10), NOW)
+    await owner._committed([(topic, 0)])
+    app = create_app(reader, CollectorRegistry(), lambda: NOW)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        before = await c.get("/v1/clocks", params={"subject": "service:api"})
+        assert (before.status_code, before.json()["clocks"]) == (200, [])
+        await owner.db.dispose()
+        owner = evaluator(settings, bus)  # restarted with both versions
+        owner.versions = both
+        owner.clock = lambda: NOW
+        await owner.on_assign([(topic, 0)])
+        await publish(bus, topic, canonical([orjson.dumps(docs[1])], NOW))
+        await owner._step(owner.workers[(topic, 0)], bus.read(topic, 0, 1, 10), NOW)
+        await owner._committed([(topic, 0)])
+        early = await c.get("/v1/clocks", params={"subject": "service:api"})
+        assert early.status_code == 503
+        assert early.json()["error"] == (
+            "service:api cannot be read from the store: unknown definitions version 2"
+        )
+        await reader.adopt(both)
+        after = await c.get("/v1/clocks", params={"subject": "service:api"})
+        assert after.status_code == 200, after.text
+        assert after.json()["source"] == "store"
+        month, _rolling = after.json()["clocks"]
+        assert (month["definitions_version"], month["measured_seconds"]) == (2, 1500)
+        assert month["downtime_seconds"] == 1200
+    await owner.db.dispose()
+    await reader.db.dispose()
+
+
 async def test_errors_are_json_with_an_error_message_and_probes_may_use_head(
     settings: Settings,  # noqa: F811
 ) -> None:

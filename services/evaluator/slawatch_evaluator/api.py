@@ -12,17 +12,17 @@ evaluator behind a load balancer answers for every subject.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query
 from prometheus_client import CollectorRegistry
 
-from slawatch.availability import ServiceState
+from slawatch.availability import RecordError, ServiceState
 from slawatch.availability.views import objective_views
 from slawatch.clock.catalog import Catalog
 from slawatch.clock.kinds import kind_of_key
+from slawatch.clock.snapshot import SnapshotError
 from slawatch.clock.views import clock_views, parse_clock_id
 from slawatch.observability.http import health_router, use_error_bodies
 from slawatch.store.common import DB_ERRORS
@@ -72,12 +72,20 @@ def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
                 hint = " (a subject is ticket:ID or service:NAME)"
             raise HTTPException(404, f"{subject} is not known{hint}")
         kind = kind_of_key(subject)
-        state = kind.from_record(record["state"], catalog())
+        try:
+            state = kind.from_record(record["state"], catalog())
+        except (RecordError, SnapshotError) as exc:  # e.g. a version not taken up here yet
+            raise HTTPException(503, f"{subject} cannot be read from the store: {exc}") from None
         return "store", shown(subject, state, clock())
 
-    @functools.cache
+    built: list[Catalog] = []
+
     def catalog() -> Catalog:
-        return Catalog(evaluator.versions)
+        """The catalog of the versions the evaluator holds now (``slawatch apply`` adds)."""
+        held = evaluator.versions
+        if not built or len(built[0].versions) != len(held):
+            built[:] = [Catalog(held)]
+        return built[0]
 
     @app.get("/v1/clocks")
     async def list_clocks(
