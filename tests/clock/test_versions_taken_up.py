@@ -11,27 +11,33 @@ every version from the start.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 from tests.availability.support import objective
 from tests.availability.test_properties import CASES, START, definitions, instants, streams
-from tests.clock.test_stored_changes import Store
+from tests.clock.test_properties import BASE, DEFINITIONS, ONE_CALENDAR
+from tests.clock.test_properties import SETTINGS as TICKET_CASES
+from tests.clock.test_properties import streams as ticket_streams
+from tests.clock.test_stored_changes import Store, parsed
 from tests.support.replaying import versions
 
 from slawatch.clock import Engine
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.events import MaintenanceWindow, UptimeStatus
+from slawatch.events.model import InputEvent
 from slawatch.timeutil import DAY, MINUTE, SECOND, format_time
 
 Event = UptimeStatus | MaintenanceWindow
-UNTIL = START + 9 * DAY
+UNTIL = START + 40 * DAY
 
 
 def _fold(
-    events: list[Event], first: list[DefinitionsVersion], every: list[DefinitionsVersion],
-    lateness: int, switch: int | None = None, restart: int | None = None,
+    events: Sequence[InputEvent], first: list[DefinitionsVersion],
+    every: list[DefinitionsVersion], lateness: int, switch: int | None = None,
+    restart: int | None = None,
 ) -> tuple[list[str], Engine]:  # fmt: skip
     """Outputs and final engine: under ``every`` version throughout (``switch`` ``None``),
     or under ``first`` before event ``switch`` and, loaded from the store, ``every``
@@ -72,6 +78,13 @@ def test_a_version_taken_up_before_it_is_in_force_changes_nothing(
         docs.append((web, format_time(dropped)))
     every = versions(*docs)
     lateness = data.draw(st.sampled_from([0, 30 * SECOND]))
+    _same(events, every, since, lateness, data)
+
+
+def _same(
+    events: Sequence[InputEvent], every: list[DefinitionsVersion], since: int, lateness: int,
+    data: st.DataObject,
+) -> None:  # fmt: skip
     splits = [0, *[n + 1 for n, e in enumerate(events) if e.time + MINUTE < since]]
     latest = data.draw(st.booleans())  # often the first event after the switch is past since
     switch = splits[-1] if latest else data.draw(st.sampled_from(splits))
@@ -81,3 +94,17 @@ def test_a_version_taken_up_before_it_is_in_force_changes_nothing(
     assert taken_up == plain
     for key in engine.subjects:
         assert json.dumps(restored.export_subject(key)) == json.dumps(engine.export_subject(key))
+
+
+@TICKET_CASES
+@given(ticket_streams(), st.integers(0, 7 * 24 * 60), st.data())
+def test_a_version_with_new_ticket_terms_taken_up_before_it_is_in_force_changes_nothing(
+    events: list[dict[str, Any]], minutes: int, data: st.DataObject
+) -> None:
+    """Tickets: version 2 changes goals and calendars from ``since`` on; clocks started
+    before keep version 1's terms (rule 18), later ones take version 2's."""
+    since = BASE + minutes * MINUTE
+    changed = data.draw(st.sampled_from([ONE_CALENDAR, DEFINITIONS.replace("4h", "2h")]))
+    every = versions((DEFINITIONS, None), (changed, format_time(since)))
+    lateness = data.draw(st.sampled_from([0, 30 * SECOND]))
+    _same([parsed(e) for e in events], every, since, lateness, data)
