@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from slawatch.availability import CLOSED_KEPT
 from slawatch.availability.budget import ratio_number, seconds_number
 from slawatch.clock.catalog import Catalog
 from slawatch.events import MaintenanceWindow, UptimeStatus
@@ -204,21 +205,23 @@ def test_a_record_round_trip_changes_nothing(
 
 
 @CASES
-@given(definitions(), streams())
-def test_the_state_keeps_the_totals_of_the_latest_closed_window(
-    fields: dict[str, Any], events: list[Event]
+@given(definitions(), streams(), st.sampled_from([0, 1, 15]))
+def test_the_state_keeps_the_totals_of_the_latest_closed_windows(
+    fields: dict[str, Any], events: list[Event], weeks: int
 ) -> None:
-    """What the downtime counters finish a closed window with is what it closed with."""
-    run = fold(_setup(fields), events, UNTIL)
+    """What the downtime counters finish closed windows with is what they closed with:
+    the latest :data:`CLOSED_KEPT` of them, oldest first."""
+    run = fold(_setup(fields), events, UNTIL + weeks * 7 * DAY)
     closes = run.of("sla.availability.window_closed")
     if not closes:  # no status ever: no window opened
         assert run.state.closed == {}
         return
-    last = closes[-1]
-    kind, start, downtime, measured = run.state.closed[last["sla"]]
-    assert (kind, start) == (last["kind"], parse_time(last["window_start"]))
-    assert downtime == pytest.approx(last["downtime_seconds"])
-    assert measured == pytest.approx(last["measured_seconds"])
+    kept = run.state.closed[closes[-1]["sla"]]
+    assert len(kept) == min(len(closes), CLOSED_KEPT)
+    for (kind, start, downtime, measured), close in zip(kept, closes[-len(kept) :], strict=True):
+        assert (kind, start) == (close["kind"], parse_time(close["window_start"]))
+        assert downtime == pytest.approx(close["downtime_seconds"])
+        assert measured == pytest.approx(close["measured_seconds"])
 
 
 def test_a_record_is_plain_json() -> None:

@@ -314,6 +314,33 @@ async def test_the_rest_of_a_window_that_closed_before_the_new_owner_counted_is_
     await second.db.dispose()
 
 
+async def test_windows_that_began_and_closed_while_no_evaluator_ran_are_counted(
+    settings: Settings,  # noqa: F811
+) -> None:
+    """The old owner counted April up to 00:30 on the 10th; no evaluator ran again until
+    an hour into June. The new owner counts the rest of April, all of May (the service
+    down throughout) and June's first hour."""
+    bus, topic = await up_then_down(settings)
+    labels = {"sla": "api-uptime", "kind": "customer"}
+    june = parse_time("2026-06-01T00:00:00Z")
+    later = june + 3600 * 1_000_000
+    await count_half_an_hour_then_stop(evaluator(settings, bus, "first", later), bus)
+
+    second, registry = evaluator(settings, bus, "second", later)
+    await second.on_assign([(topic, 0)])
+    await second._step(second.workers[(topic, 0)], [], later)
+    second._gauges(later)
+    april_rest = (21 * 86400 - 1800, 30 * 86400 - (9 * 86400 + 1800))
+    may = (31 * 86400, 31 * 86400)
+    downtime = registry.get_sample_value("slawatch_sla_downtime_seconds_total", labels)
+    measured = registry.get_sample_value("slawatch_sla_measured_seconds_total", labels)
+    assert downtime == pytest.approx(april_rest[0] + may[0] + 3600)
+    assert measured == pytest.approx(april_rest[1] + may[1] + 3600)
+    assert second.metrics.objectives.counted == {("api-uptime", "customer"): (june, 3600, 3600)}
+    await second._committed(list(second._commits))
+    await second.db.dispose()
+
+
 def test_the_last_window_of_an_objective_taken_out_of_the_definitions_is_counted() -> None:
     """A reading with no open window but a closed one: the closed window's rest counts."""
     registry = CollectorRegistry()
@@ -322,7 +349,7 @@ def test_the_last_window_of_an_objective_taken_out_of_the_definitions_is_counted
     key = ("api-uptime", "customer")
     labels = {"sla": "api-uptime", "kind": "customer"}
     metrics.objectives.show([AvailabilityReading(*key, 0.99, 0.5, (april, 100.0, 1000.0))])
-    closed = AvailabilityReading(*key, None, None, closed=(april, 160.0, 1500.0))
+    closed = AvailabilityReading(*key, None, None, closed=((april, 160.0, 1500.0),))
     metrics.objectives.show([closed])
     metrics.objectives.show([closed])
     assert registry.get_sample_value("slawatch_sla_downtime_seconds_total", labels) == 60

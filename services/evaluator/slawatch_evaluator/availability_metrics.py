@@ -30,7 +30,7 @@ class AvailabilityReading:
     ``(start, downtime seconds, measured seconds)`` so far; ``None`` for a rolling one.
     ``status`` is the service's status for the objective then, ``last_status`` the event
     time of the service's latest ``uptime.status``, and ``closed`` the final totals of
-    the objective's latest closed window, in ``window``'s shape."""
+    the objective's latest closed windows (oldest first), each in ``window``'s shape."""
 
     sla: str
     kind: str
@@ -39,7 +39,7 @@ class AvailabilityReading:
     window: tuple[int, float, float] | None = None
     status: Status | None = None
     last_status: int | None = None
-    closed: tuple[int, float, float] | None = None
+    closed: tuple[tuple[int, float, float], ...] = ()
 
 
 class AvailabilityMetrics:
@@ -117,7 +117,8 @@ class AvailabilityMetrics:
         with nothing there it is a baseline and adds nothing, so processes sharing the
         work never count the same second twice. When the counted window has closed
         since (between two refreshes, or while no process owned its service), the rest
-        of it is counted from the reading's ``closed`` totals before the new window's.
+        of it, and any window that began and closed since, are counted from the
+        reading's ``closed`` totals before the open window's.
         A window's totals only grow; a late event that lowers them adds nothing until
         they pass the highest seen.
         """
@@ -134,7 +135,7 @@ class AvailabilityMetrics:
                     shown[self.status, (*key, status.value)] = float(status is r.status)
             if r.last_status is not None:
                 shown[self.last_status, key] = r.last_status / SECOND
-            if r.window is not None or r.closed is not None:
+            if r.window is not None or r.closed:
                 before = self._windows.get(key)
                 if before is None and counted is not None:
                     before = counted.get(key)
@@ -158,16 +159,16 @@ class AvailabilityMetrics:
         self,
         key: tuple[str, str],
         window: tuple[int, float, float] | None,
-        closed: tuple[int, float, float] | None,
+        closed: tuple[tuple[int, float, float], ...],
         before: tuple[int, float, float] | None,
     ) -> tuple[int, float, float] | None:
-        """Count what ``closed`` (the latest closed window) and then ``window`` (the open
-        one) hold beyond ``before``, and return the new mark; with no ``before``, the
-        baseline."""
+        """Count what ``closed`` (the latest closed windows, oldest first) and then
+        ``window`` (the open one) hold beyond ``before``, and return the new mark; with
+        no ``before``, the baseline."""
         if before is None:
-            return window if window is not None else closed
+            return window if window is not None else closed[-1]
         mark = before
-        for totals in (closed, window):
+        for totals in (*closed, window):
             if totals is None or totals[0] < mark[0]:
                 continue  # counted into a later window already
             start, downtime, measured = totals

@@ -444,7 +444,8 @@ def _availability(state: ServiceState, now: int) -> list[AvailabilityReading]:
     last = max((check.time for check in state.checks.values()), default=None)
     readings = []
     closed = {
-        key: (start, down, measured) for key, (_, start, down, measured) in state.closed.items()
+        key: tuple((start, down, measured) for _, start, down, measured in kept)
+        for key, kept in state.closed.items()
     }
     for window in state.windows.values():
         r = window.reading(now)
@@ -459,12 +460,12 @@ def _availability(state: ServiceState, now: int) -> list[AvailabilityReading]:
                 totals,
                 status=statuses[objective.id],
                 last_status=last,
-                closed=closed.pop(objective.id, None),
+                closed=closed.pop(objective.id, ()),
             )
         )
-    for objective_id, totals in closed.items():  # objectives with no open window now
-        kind = state.closed[objective_id][0]
-        readings.append(AvailabilityReading(objective_id, kind, None, None, closed=totals))
+    for objective_id, ended in closed.items():  # objectives with no open window now
+        kind = state.closed[objective_id][-1][0]
+        readings.append(AvailabilityReading(objective_id, kind, None, None, closed=ended))
     for objective_id, (availability, remaining) in rolling_figures(state, now).items():
         kind = state.rolling[objective_id].objective.kind.value
         status = statuses[objective_id]

@@ -15,6 +15,7 @@ internal fault).
 
 from slawatch.availability.record import RecordError, state_from_record, state_to_record
 from slawatch.availability.service import (
+    CLOSED_KEPT,
     ServiceState,
     apply_event,
     fire_before,
@@ -25,6 +26,7 @@ from slawatch.availability.service import (
 )
 
 __all__ = [
+    "CLOSED_KEPT",
     "RecordError",
     "ServiceState",
     "apply_event",

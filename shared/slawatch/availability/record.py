@@ -3,14 +3,14 @@
 A record names definitions by version number and objective id, never by object, and
 holds only integers, strings, booleans, ``None``, lists and dicts (and, under
 ``closed``, the floating-point seconds of the latest closed windows, for metrics).
-Restoring a record and continuing gives the same outputs as never having stopped: projections are
-recomputed exactly from the tallies, which give the same instants. The tallies of
-rolling objectives are under ``rolling`` (left out when there are none, so records of
-services without rolling objectives are as before), and so are the totals of each
-objective's latest closed window under ``closed``. ``fired``, the latest instant a
-timer fired at, is there once one has: a restored state schedules the objectives that
-versions bring in only after it, so one that came in and was dropped again is not
-measured twice.
+Restoring a record and continuing gives the same outputs as never having stopped:
+projections are recomputed exactly from the tallies, which give the same instants. The
+tallies of rolling objectives are under ``rolling`` (left out when there are none, so
+records of services without rolling objectives are as before), and so are the totals
+of each objective's latest closed windows under ``closed`` (a row per window, oldest
+first). ``fired``, the latest instant a timer fired at, is there once one has: a
+restored state schedules the objectives that versions bring in only after it, so one
+that came in and was dropped again is not measured twice.
 
 Errors: :class:`RecordError` (a ``ValueError``) when a record names a version or an
 objective the catalog does not have.
@@ -95,7 +95,9 @@ def state_to_record(state: ServiceState, catalog: Catalog) -> dict[str, Any]:
     if state.rolling:
         record["rolling"] = [_rolling_to_record(r) for r in state.rolling.values()]
     if state.closed:
-        record["closed"] = [[key, *totals] for key, totals in sorted(state.closed.items())]
+        record["closed"] = [
+            [key, *totals] for key, kept in sorted(state.closed.items()) for totals in kept
+        ]
     return record
 
 
@@ -164,7 +166,7 @@ def state_from_record(record: dict[str, Any], catalog: Catalog) -> ServiceState:
         rolling = _rolling_from_record(item, catalog)
         state.rolling[rolling.objective.id] = rolling
     for objective_id, kind, start, downtime, measured in record.get("closed", []):
-        state.closed[objective_id] = (kind, start, downtime, measured)
+        state.closed.setdefault(objective_id, []).append((kind, start, downtime, measured))
     state.fired = record.get("fired")
     freshness(state)
     state.activation = record["activation"]

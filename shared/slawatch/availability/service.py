@@ -32,6 +32,7 @@ from slawatch.events.model import MaintenanceWindow, UptimeStatus
 from slawatch.outputs import Output
 
 __all__ = [
+    "CLOSED_KEPT",
     "ServiceState",
     "apply_event",
     "fire_before",
@@ -42,6 +43,11 @@ __all__ = [
     "schedule_activation",
     "statuses_at",
 ]
+
+
+CLOSED_KEPT = 12
+"""Closed windows whose final totals a service's state keeps per objective (a year of
+months): the downtime counters finish them after an outage of the evaluators."""
 
 
 class ServiceState:
@@ -56,9 +62,10 @@ class ServiceState:
     and ``rolling_version`` is the version it was last brought in line with. ``fired``
     is the latest instant a timer fired at, whether it had an output or not (a check
     going stale, an objective coming in): the state has been carried to it. ``closed``
-    maps an objective id to its kind and the final totals of its latest closed window:
-    start, downtime seconds and measured seconds (what a metrics owner needs to count
-    the part of that window it had not counted when the window closed).
+    maps an objective id to the final totals of its latest closed windows, oldest first
+    and at most :data:`CLOSED_KEPT`: kind, start, downtime seconds and measured seconds
+    (what a metrics owner needs to count the windows, or the parts of them, it had not
+    counted when they closed, e.g. while no evaluator ran).
     """
 
     __slots__ = (
@@ -84,7 +91,7 @@ class ServiceState:
         self.checks: dict[str | None, Check] = {}
         self.announcements = Announcements()
         self.windows: dict[str, ObjectiveWindow] = {}
-        self.closed: dict[str, tuple[str, int, float, float]] = {}
+        self.closed: dict[str, list[tuple[str, int, float, float]]] = {}
         self.activation: int | None = None
         self.fresh_for: int | None = None
         self.floor: int | None = None
@@ -280,12 +287,12 @@ def _step(
     if t >= window.end:
         window.close(subject, state.service, outs)
         final = window.reading(window.end)
-        state.closed[window.objective.id] = (
-            window.objective.kind.value,
-            window.start,
-            final.downtime_seconds,
-            final.measured_seconds,
-        )
+        kept = state.closed.setdefault(window.objective.id, [])
+        kept.append(
+            (window.objective.kind.value, window.start, final.downtime_seconds,
+             final.measured_seconds)
+        )  # fmt: skip
+        del kept[:-CLOSED_KEPT]
         del state.windows[window.objective.id]
         _next_window(state, window)
 
