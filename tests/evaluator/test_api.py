@@ -83,16 +83,19 @@ availability:
     window: {rolling: 1d}
 """
 
+UP_THEN_DOWN = [
+    {"id": f"u{i}", "type": "uptime.status", "time": t, "service": "api", "status": s}
+    for i, (t, s) in enumerate([("2026-03-02T09:00:00Z", "up"), ("2026-03-02T09:10:00Z", "down")])
+]
+"""Service ``api`` up at 09:00 on March 2, down from 09:10."""
+
 
 async def test_a_service_shows_its_objectives_with_upcoming_instants(settings: Settings) -> None:  # noqa: F811
     """From 09:00 on March 2 the window has 2,559,600 s left: a 2,559.6 s budget; the
     service is down from 09:10, so half of it is gone at 09:31:19.8 and all at 09:52:39.6."""
     bus = MemoryBus(partitions=1)
     topic = settings.topic(Topics.CANONICAL)
-    docs = [{"id": f"u{i}", "type": "uptime.status", "time": t, "service": "api", "status": s}
-            for i, (t, s) in enumerate([("2026-03-02T09:00:00Z", "up"),
-                                        ("2026-03-02T09:10:00Z", "down")])]  # fmt: skip
-    await publish(bus, topic, canonical([orjson.dumps(d) for d in docs], NOW))
+    await publish(bus, topic, canonical([orjson.dumps(d) for d in UP_THEN_DOWN], NOW))
     ev = evaluator(settings, bus)
     ev.versions = versions((UPTIME, None))
     ev.clock = lambda: NOW
@@ -136,17 +139,14 @@ async def test_a_store_read_knows_the_versions_taken_up_since_the_first_read(
     read against every version the reader holds, not those of its first read."""
     bus = MemoryBus(partitions=1)
     topic = settings.topic(Topics.CANONICAL)
-    first = versions((UPTIME.replace("service: api", "service: web"), None))
-    both = versions(*[(UPTIME.replace("service: api", "service: web"), None),
-                      (UPTIME, "2026-03-02T09:05:00Z")])  # fmt: skip
-    docs = [{"id": f"u{i}", "type": "uptime.status", "time": t, "service": "api", "status": s}
-            for i, (t, s) in enumerate([("2026-03-02T09:00:00Z", "up"),
-                                        ("2026-03-02T09:10:00Z", "down")])]  # fmt: skip
+    web = UPTIME.replace("service: api", "service: web")
+    first = versions((web, None))
+    both = versions((web, None), (UPTIME, "2026-03-02T09:05:00Z"))
     owner, reader = evaluator(settings, bus), evaluator(settings, bus, owner="b")
     owner.versions = reader.versions = first
     owner.clock = lambda: NOW
     await owner.on_assign([(topic, 0)])
-    await publish(bus, topic, canonical([orjson.dumps(docs[0])], NOW))
+    await publish(bus, topic, canonical([orjson.dumps(UP_THEN_DOWN[0])], NOW))
     await owner._step(owner.workers[(topic, 0)], bus.read(topic, 0, 0, 10), NOW)
     await owner._committed([(topic, 0)])
     app = create_app(reader, CollectorRegistry(), lambda: NOW)
@@ -158,7 +158,7 @@ async def test_a_store_read_knows_the_versions_taken_up_since_the_first_read(
         owner.versions = both
         owner.clock = lambda: NOW
         await owner.on_assign([(topic, 0)])
-        await publish(bus, topic, canonical([orjson.dumps(docs[1])], NOW))
+        await publish(bus, topic, canonical([orjson.dumps(UP_THEN_DOWN[1])], NOW))
         await owner._step(owner.workers[(topic, 0)], bus.read(topic, 0, 1, 10), NOW)
         await owner._committed([(topic, 0)])
         early = await c.get("/v1/clocks", params={"subject": "service:api"})
