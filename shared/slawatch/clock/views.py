@@ -1,8 +1,8 @@
 """Read-only views of open clocks at an instant, for the evaluator's API.
 
-A view gives a clock's state, elapsed and remaining business time at ``now``, and
-every upcoming warning point and the breach with the instant each falls due if the
-clock keeps running (``None`` while it is paused).
+A view gives a clock's state, elapsed and remaining business time at ``now``, how far
+past its goal it is, and every upcoming warning point and the breach with the instant
+each falls due if the clock keeps running (``None`` while it is paused).
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ def clock_views(subject: str, state: TicketState, now: int) -> list[ClockView]:
                     "calendar": cycle.goal.calendar,
                     "elapsed_seconds": format_seconds(elapsed),
                     "remaining_seconds": format_seconds(max(0, cycle.goal.target - elapsed)),
+                    "overdue_seconds": format_seconds(max(0, elapsed - cycle.goal.target)),
                     "breached": cycle.breached,
                     "deadline": _time_or_none(cycle.deadline_field()),
                     "upcoming": _upcoming(cycle),
