@@ -260,7 +260,7 @@ async def run_standalone(
     out.write(
         f"slawatch standalone on {base}\n"
         f"  POST {base}/v1/events          send events (JSON array or NDJSON)\n"
-        f"  GET  {base}/v1/clocks?subject={subject}\n"
+        f"  GET  {base}/v1/clocks?subject={subject}   {base}/v1/clocks?due_within=1h\n"
         f"  GET  {base}/v1/escalations      POST {base}/v1/escalations/ID/ack\n"
         f"  GET  {base}/metrics  {base}/readyz\n"
         f"  definitions {definitions}, store {settings.database_url}\n"

@@ -8,7 +8,7 @@ import orjson
 from tests.support.replaying import created, ticket, versions
 
 from slawatch.clock import Engine
-from slawatch.clock.views import clock_views
+from slawatch.clock.views import clock_views, due_clock_views
 from slawatch.events import parse_event
 from slawatch.events.model import InputEvent
 from slawatch.timeutil import MINUTE, SECOND, parse_time
@@ -78,3 +78,27 @@ def test_a_breached_clock_stays_overdue_and_a_paused_one_stops_growing_its_overd
     )
     later = view(engine, CREATED + 90 * MINUTE)
     assert (later["state"], later["overdue_seconds"]) == ("paused", 1200)
+
+
+def test_tickets_due_by_finds_restored_tickets_without_decoding_their_records() -> None:
+    """T-1 breached at 09:30; T-2, created at 09:50, falls due at 10:20; T-3 is paused."""
+    engine = engine_with(created("e1", "2026-03-02T09:00:00Z"), now=CREATED)
+    for event in (
+        created("e2", "2026-03-02T09:50:00Z", tid="T-2"),
+        created("e3", "2026-03-02T09:50:00Z", tid="T-3", status="waiting"),
+    ):
+        engine.apply(parsed(event), CREATED + 50 * MINUTE)
+    assert [o.subject for o in engine.due(CREATED + 51 * MINUTE)] == ["ticket:T-1"]
+    restored = Engine(versions((FIRST_RESPONSE, None)), lateness=LATENESS)
+    for key in list(engine.subjects):
+        change = engine.export_change(key)
+        restored.import_stored(orjson.loads(orjson.dumps(change.record)), list(change.lines))
+    assert all(s.frozen is not None for s in restored.subjects.values())
+    for engine_ in (restored, engine):
+        assert engine_.tickets_due_by(CREATED + 60 * MINUTE) == ["ticket:T-1"]
+        assert sorted(engine_.tickets_due_by(CREATED + 80 * MINUTE)) == ["ticket:T-1", "ticket:T-2"]
+    assert restored.subjects["ticket:T-3"].frozen is not None
+    (breached,) = due_clock_views(
+        "ticket:T-1", restored.subjects["ticket:T-1"].state, CREATED + 60 * MINUTE, CREATED
+    )
+    assert (breached.body["breached"], breached.deadline) == (True, CREATED + 30 * MINUTE)

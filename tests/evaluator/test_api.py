@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 import orjson
@@ -67,6 +68,75 @@ async def test_clocks_of_a_subject_with_all_upcoming_instants(settings: Settings
     ev.source.last_poll = time.monotonic() - 3600  # type: ignore[misc]
     ok, detail = ev.ready()
     assert ok is False and detail["consumer_stalled"] is True
+    await ev.db.dispose()
+
+
+def gold_created(eid: str, time: str, tid: str, priority: str) -> dict[str, Any]:
+    return {"id": eid, "type": "ticket.created", "time": time,
+            "ticket": {"id": tid, "status": "open", "priority": priority,
+                       "customer_tier": "gold", "assignee_group": "l1"}}  # fmt: skip
+
+
+async def test_clocks_due_soon_across_tickets_soonest_first(settings: Settings) -> None:  # noqa: F811
+    """At 09:35 T-1's first response (P1, 30m) is 5 minutes past its deadline, its breach
+    held for the step that fires it; T-3's falls due at 09:55 and T-2's (P3, 4h of office
+    time from 10:20 Amsterdam) at 14:20 UTC."""
+    bus = MemoryBus(partitions=1)
+    topic = settings.topic(Topics.CANONICAL)
+    events = [
+        gold_created("e1", "2026-03-02T09:00:00Z", "T-1", "P1"),
+        gold_created("e2", "2026-03-02T09:20:00Z", "T-2", "P3"),
+        gold_created("e3", "2026-03-02T09:25:00Z", "T-3", "P1"),
+    ]
+    await publish(bus, topic, canonical([orjson.dumps(e) for e in events], NOW))
+    ev = evaluator(settings, bus)
+    ev.clock = lambda: NOW
+    await ev.on_assign([(topic, 0)])
+    worker = ev.workers[(topic, 0)]
+    await ev._step(worker, bus.read(topic, 0, 0, 10), NOW)
+    now = [NOW + 5 * MINUTE]
+    app = create_app(ev, CollectorRegistry(), lambda: now[0])
+
+    async def due(**params: Any) -> dict[str, Any]:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as c:
+            answer = await c.get("/v1/clocks", params=params)
+            assert answer.status_code == 200, answer.text
+            return dict(answer.json())
+
+    def shown(answer: dict[str, Any]) -> list[tuple[str, str, str | None, bool, int]]:
+        return [
+            (c["subject"], c["target"], c["deadline"], c["breached"], c["overdue_seconds"])
+            for c in answer["clocks"]
+        ]
+
+    soon = await due(due_within="30m")
+    assert (soon["as_of"], soon["due_by"], soon["partitions"], soon["more"]) == (
+        "2026-03-02T09:35:00Z", "2026-03-02T10:05:00Z", [0], False,
+    )  # fmt: skip
+    assert shown(soon) == [
+        ("ticket:T-1", "first_response", "2026-03-02T09:30:00Z", False, 300),
+        ("ticket:T-3", "first_response", "2026-03-02T09:55:00Z", False, 0),
+    ]
+    later = await due(due_within="5h", target="first_response")
+    assert [c["subject"] for c in later["clocks"]] == ["ticket:T-1", "ticket:T-3", "ticket:T-2"]
+    assert later["clocks"][2]["deadline"] == "2026-03-02T14:20:00Z"
+    resolution = await due(due_within="1d", sla="gold", target="resolution")
+    assert [(c["subject"], c["deadline"]) for c in resolution["clocks"]] == [
+        ("ticket:T-1", "2026-03-03T09:00:00Z"),
+        ("ticket:T-3", "2026-03-03T09:25:00Z"),
+    ]
+    first = await due(due_within="30m", limit=1)
+    assert ([c["subject"] for c in first["clocks"]], first["more"]) == (["ticket:T-1"], True)
+    assert (await due(due_within="1d", sla="silver"))["clocks"] == []
+    await ev._step(worker, [], NOW + 10 * MINUTE)  # fires T-1's breach
+    now[0] = NOW + 10 * MINUTE
+    breached = await due(due_within="1m")
+    assert shown(breached) == [
+        ("ticket:T-1", "first_response", "2026-03-02T09:30:00Z", True, 600),
+    ]
+    await ev._committed([(topic, 0)])
     await ev.db.dispose()
 
 
@@ -185,7 +255,11 @@ async def test_errors_are_json_with_an_error_message_and_probes_may_use_head(
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         missing = await c.get("/v1/clocks")
         assert missing.status_code == 400
-        assert missing.json()["problems"] == ["query subject: Field required"]
+        assert "due_within" in missing.json()["error"]
+        both = await c.get("/v1/clocks", params={"subject": "ticket:T-1", "due_within": "1h"})
+        assert both.status_code == 400
+        bad = await c.get("/v1/clocks", params={"due_within": "soon"})
+        assert bad.status_code == 400 and bad.json()["error"].startswith("due_within: ")
         empty = await c.get("/v1/clocks", params={"subject": ""})
         assert empty.status_code == 400 and "subject" in empty.json()["error"]
         unknown = await c.get("/v1/clocks", params={"subject": "ticket:nope"})

@@ -69,6 +69,9 @@ def test_demo_shows_clocks_warn_breach_and_notify_within_a_minute(port: int) -> 
         if clocks.status_code != 200 or api["ready"] != 200:
             return False
         api["clocks"] = len(clocks.json()["clocks"])
+        due = httpx.get(f"http://127.0.0.1:{port}/v1/clocks",
+                        params={"due_within": "1h"}, timeout=1).json()["clocks"]  # fmt: skip
+        api["due_soon"] = int("ticket:DEMO-1" in {c["subject"] for c in due})
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
         api["metrics"] = int("slawatch_open_clocks" in metrics)
         api["created_series"] = sum("_created" in line for line in metrics.splitlines())
@@ -84,7 +87,10 @@ def test_demo_shows_clocks_warn_breach_and_notify_within_a_minute(port: int) -> 
     assert sent > 0, out
     assert proc.returncode == 0, out
     assert time.monotonic() - began < 90
-    assert api == {"ready": 200, "clocks": 2, "metrics": 1, "created_series": 0}, (api, out)
+    assert api == {"ready": 200, "clocks": 2, "due_soon": 1, "metrics": 1, "created_series": 0}, (
+        api,
+        out,
+    )
     assert "started: goal" in out
     assert "WARNING 0.5" in out
     assert "BREACHED" in out

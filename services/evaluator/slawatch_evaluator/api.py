@@ -1,7 +1,9 @@
 """The evaluator's HTTP API: clocks by subject or id, plus health and metrics.
 
 ``GET /v1/clocks?subject=ticket:T-1`` lists a subject's open clocks;
-``GET /v1/clocks/{id}`` shows one (ids are ``SUBJECT/SLA/TARGET/CYCLE``). Each gives
+``GET /v1/clocks/{id}`` shows one (ids are ``SUBJECT/SLA/TARGET/CYCLE``);
+``GET /v1/clocks?due_within=2h`` lists the ticket clocks of the partitions this
+evaluator owns that have breached or fall due within two hours, soonest first. Each gives
 state, elapsed and remaining business time at the moment of the request, and every
 upcoming warning and breach instant. A service's "clocks" are its availability
 objectives (:mod:`slawatch.availability.views`; ids ``SUBJECT/OBJECTIVE/availability/
@@ -23,9 +25,10 @@ from slawatch.availability.views import objective_views
 from slawatch.clock.catalog import Catalog
 from slawatch.clock.kinds import kind_of_key
 from slawatch.clock.snapshot import SnapshotError
-from slawatch.clock.views import clock_views, parse_clock_id
+from slawatch.clock.views import ClockView, clock_views, due_clock_views, parse_clock_id
 from slawatch.observability.http import health_router, use_error_bodies
 from slawatch.store.common import DB_ERRORS
+from slawatch.timeutil import TimeFormatError, format_time, parse_duration
 from slawatch_evaluator import store
 from slawatch_evaluator.runtime import Evaluator
 
@@ -89,10 +92,58 @@ def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
 
     @app.get("/v1/clocks")
     async def list_clocks(
-        subject: str = Query(..., min_length=1, description="ticket:ID or service:NAME"),
+        subject: str | None = Query(None, min_length=1, description="ticket:ID or service:NAME"),
+        due_within: str | None = Query(
+            None, description="without subject: the clocks breached or due within it (2h)"
+        ),
+        sla: str | None = Query(None, description="with due_within: only this SLA's clocks"),
+        target: str | None = Query(None, description="with due_within: only this target's"),
+        limit: int = Query(100, ge=1, le=1000, description="with due_within: at most this many"),
     ) -> dict[str, Any]:
-        source, clocks = await views(subject)
-        return {"subject": subject, "source": source, "clocks": clocks}
+        if subject is not None:
+            if due_within is not None:
+                raise HTTPException(400, "give either subject or due_within, not both")
+            source, clocks = await views(subject)
+            return {"subject": subject, "source": source, "clocks": clocks}
+        if due_within is None:
+            raise HTTPException(
+                400,
+                "give subject (ticket:ID or service:NAME) for its clocks, or due_within "
+                "(e.g. 2h) for the ticket clocks breached or due within it",
+            )
+        try:
+            within = parse_duration(due_within)
+        except TimeFormatError as exc:
+            raise HTTPException(400, f"due_within: {exc}") from None
+        return due_soon(clock(), within, sla, target, limit)
+
+    def due_soon(
+        now: int, within: int, sla: str | None, target: str | None, limit: int
+    ) -> dict[str, Any]:
+        """The ticket clocks of the partitions owned here that have breached or fall due
+        by ``now + within``, soonest deadline first."""
+        until = now + within
+        partitions: list[int] = []
+        found: list[ClockView] = []
+        for (_, partition), worker in sorted(evaluator.workers.items()):
+            with worker.lock:
+                partitions.append(partition)
+                engine = worker.engine
+                for key in engine.tickets_due_by(until):
+                    found += (
+                        v
+                        for v in due_clock_views(key, engine.subjects[key].state, now, until)
+                        if (sla is None or v.body["sla"] == sla)
+                        and (target is None or v.body["target"] == target)
+                    )
+        found.sort(key=lambda v: (v.deadline, v.id))
+        return {
+            "as_of": format_time(now),
+            "due_by": format_time(until),
+            "partitions": partitions,
+            "clocks": [v.body for v in found[:limit]],
+            "more": len(found) > limit,
+        }
 
     @app.get("/v1/clocks/{clock_id:path}")
     async def get_clock(clock_id: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from slawatch.clock.snapshot import (
     decode_history,
     history_from_record,
     history_to_record,
+    open_clocks,
 )
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.events import encode_event
@@ -591,6 +592,26 @@ class Engine:
                 return due + self.lateness
             heapq.heappop(heap)
         return None
+
+    def tickets_due_by(self, until: int) -> list[str]:
+        """The tickets that may have an open clock due by ``until`` (a timer of theirs falls
+        due by then) or one that has breached: the candidates of a "breaching soon" view,
+        found without decoding the records of restored tickets."""
+        found = []
+        for key, subject in self.subjects.items():
+            if subject.kind is not TICKETS:
+                continue
+            if subject.due is not None and subject.due <= until:
+                found.append(key)
+                continue
+            frozen = subject.frozen
+            if frozen is not None:
+                breached = any(breached for *_, breached in open_clocks(frozen))
+            else:
+                breached = any(c.breached for c in subject.state.open.values())
+            if breached:
+                found.append(key)
+        return found
 
     def due(self, now: int, fired: set[str] | None = None) -> list[Output]:
         """Fire every timer due at processing time ``now``: those with ``due + lateness < now``.

@@ -14,7 +14,14 @@ from slawatch.clock.cycle import Cycle, CycleState
 from slawatch.clock.ticket import TicketState
 from slawatch.timeutil import format_seconds, format_time
 
-__all__ = ["ClockView", "clock_id", "clock_views", "parse_clock_id"]
+__all__ = [
+    "ClockView",
+    "clock_id",
+    "clock_views",
+    "due_clock_views",
+    "is_due_by",
+    "parse_clock_id",
+]
 
 
 def clock_id(subject: str, sla: str, target: str, cycle: int) -> str:
@@ -36,10 +43,11 @@ def parse_clock_id(text: str) -> tuple[str, str, str, str] | None:
 
 @dataclass(frozen=True, slots=True)
 class ClockView:
-    """One open clock as the API shows it."""
+    """One open clock as the API shows it; ``deadline`` is its ``deadline`` field's instant."""
 
     id: str
     body: dict[str, Any]
+    deadline: int | None = None
 
 
 def _time_or_none(instant: int | None) -> str | None:
@@ -69,34 +77,51 @@ def _upcoming(cycle: Cycle) -> list[dict[str, Any]]:
 
 def clock_views(subject: str, state: TicketState, now: int) -> list[ClockView]:
     """The open clocks of one ticket at processing time ``now``."""
-    views = []
-    for cycle in state.open.values():
-        elapsed = cycle.elapsed_at(max(now, cycle.since))
-        ident = clock_id(subject, cycle.sla.id, cycle.target.id, cycle.number)
-        views.append(
-            ClockView(
-                ident,
-                {
-                    "id": ident,
-                    "subject": subject,
-                    "sla": cycle.sla.id,
-                    "target": cycle.target.id,
-                    "kind": cycle.sla.kind.value,
-                    "cycle": cycle.number,
-                    "state": cycle.state.value,
-                    "started": format_time(cycle.started),
-                    "goal_seconds": format_seconds(cycle.goal.target),
-                    "calendar": cycle.goal.calendar,
-                    "elapsed_seconds": format_seconds(elapsed),
-                    "remaining_seconds": format_seconds(max(0, cycle.goal.target - elapsed)),
-                    "overdue_seconds": format_seconds(max(0, elapsed - cycle.goal.target)),
-                    "breached": cycle.breached,
-                    "deadline": _time_or_none(cycle.deadline_field()),
-                    "upcoming": _upcoming(cycle),
-                    "labels": state.labels(),
-                    "definitions_version": cycle.version.number,
-                    "as_of": format_time(now),
-                },
-            )
-        )
-    return views
+    return [_view(subject, state, cycle, now) for cycle in state.open.values()]
+
+
+def due_clock_views(subject: str, state: TicketState, now: int, until: int) -> list[ClockView]:
+    """The open clocks of one ticket that have breached or, running, fall due by ``until``
+    (overdue ones included): a desk's "breaching soon" queue."""
+    return [
+        _view(subject, state, cycle, now)
+        for cycle in state.open.values()
+        if is_due_by(cycle, until)
+    ]
+
+
+def is_due_by(cycle: Cycle, until: int) -> bool:
+    """Whether a clock has breached or, running, has its deadline at or before ``until``."""
+    deadline = cycle.deadline_field()
+    return cycle.breached or (deadline is not None and deadline <= until)
+
+
+def _view(subject: str, state: TicketState, cycle: Cycle, now: int) -> ClockView:
+    elapsed = cycle.elapsed_at(max(now, cycle.since))
+    ident = clock_id(subject, cycle.sla.id, cycle.target.id, cycle.number)
+    deadline = cycle.deadline_field()
+    return ClockView(
+        ident,
+        {
+            "id": ident,
+            "subject": subject,
+            "sla": cycle.sla.id,
+            "target": cycle.target.id,
+            "kind": cycle.sla.kind.value,
+            "cycle": cycle.number,
+            "state": cycle.state.value,
+            "started": format_time(cycle.started),
+            "goal_seconds": format_seconds(cycle.goal.target),
+            "calendar": cycle.goal.calendar,
+            "elapsed_seconds": format_seconds(elapsed),
+            "remaining_seconds": format_seconds(max(0, cycle.goal.target - elapsed)),
+            "overdue_seconds": format_seconds(max(0, elapsed - cycle.goal.target)),
+            "breached": cycle.breached,
+            "deadline": _time_or_none(deadline),
+            "upcoming": _upcoming(cycle),
+            "labels": state.labels(),
+            "definitions_version": cycle.version.number,
+            "as_of": format_time(now),
+        },
+        deadline,
+    )
