@@ -19,7 +19,6 @@ __all__ = [
     "clock_id",
     "clock_views",
     "due_clock_views",
-    "is_due_by",
     "parse_clock_id",
 ]
 
@@ -86,11 +85,11 @@ def due_clock_views(subject: str, state: TicketState, now: int, until: int) -> l
     return [
         _view(subject, state, cycle, now)
         for cycle in state.open.values()
-        if is_due_by(cycle, until)
+        if _is_due_by(cycle, until)
     ]
 
 
-def is_due_by(cycle: Cycle, until: int) -> bool:
+def _is_due_by(cycle: Cycle, until: int) -> bool:
     """Whether a clock has breached or, running, has its deadline at or before ``until``."""
     deadline = cycle.deadline_field()
     return cycle.breached or (deadline is not None and deadline <= until)
