@@ -130,12 +130,8 @@ def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
                 partitions.append(partition)
                 engine = worker.engine
                 for key in engine.tickets_due_by(until):
-                    found += (
-                        v
-                        for v in due_clock_views(key, engine.subjects[key].state, now, until)
-                        if (sla is None or v.body["sla"] == sla)
-                        and (target is None or v.body["target"] == target)
-                    )
+                    state = engine.subjects[key].state
+                    found += due_clock_views(key, state, now, until, sla=sla, target=target)
         found.sort(key=lambda v: (v.deadline, v.id))
         return {
             "as_of": format_time(now),

@@ -79,13 +79,24 @@ def clock_views(subject: str, state: TicketState, now: int) -> list[ClockView]:
     return [_view(subject, state, cycle, now) for cycle in state.open.values()]
 
 
-def due_clock_views(subject: str, state: TicketState, now: int, until: int) -> list[ClockView]:
-    """The open clocks of one ticket that have breached or, running, fall due by ``until``
-    (overdue ones included): a desk's "breaching soon" queue."""
+def due_clock_views(
+    subject: str,
+    state: TicketState,
+    now: int,
+    until: int,
+    *,
+    sla: str | None = None,
+    target: str | None = None,
+) -> list[ClockView]:
+    """The open clocks of one ticket (of ``sla`` and ``target`` when given) that have
+    breached or, running, fall due by ``until`` (overdue ones included): a desk's
+    "breaching soon" queue."""
     return [
         _view(subject, state, cycle, now)
         for cycle in state.open.values()
-        if _is_due_by(cycle, until)
+        if (sla is None or cycle.sla.id == sla)
+        and (target is None or cycle.target.id == target)
+        and _is_due_by(cycle, until)
     ]
 
 
