@@ -35,7 +35,7 @@ from slawatch.availability import ServiceState, rolling_figures, statuses_at
 from slawatch.bus.base import Publisher, Record
 from slawatch.bus.source import Source, TopicPart
 from slawatch.clock.cycle import CycleState
-from slawatch.clock.snapshot import open_clocks
+from slawatch.clock.kinds import TICKETS
 from slawatch.definitions import DefinitionsError
 from slawatch.definitions.model import DefinitionsVersion
 from slawatch.settings import Settings, Topics
@@ -324,16 +324,10 @@ class Evaluator:
             for subject in worker.engine.subjects.values():
                 if subject.due is not None and subject.due < limit:
                     overdue += 1
-                frozen = subject.frozen
-                if frozen is not None:
-                    clocks.update(open_clocks(frozen))
-                elif isinstance(subject.state, ServiceState):
-                    readings += _availability(subject.state, now)
+                if subject.kind is TICKETS:
+                    clocks.update(subject.ticket_clocks())
                 else:
-                    clocks.update(
-                        (c.sla.id, c.target.id, c.state, c.breach_deadline is not None)
-                        for c in subject.state.open.values()
-                    )
+                    readings += _availability(subject.state, now)
         self.metrics.show_clocks(clocks)
         self.metrics.timers_overdue.set(overdue)
         self.metrics.objectives.show(readings, self.counted)

@@ -31,7 +31,6 @@ from slawatch.clock.snapshot import (
     decode_history,
     history_from_record,
     history_to_record,
-    open_clocks,
 )
 from slawatch.clock.subject import IdSet, Subject
 from slawatch.definitions.model import DefinitionsVersion
@@ -455,12 +454,7 @@ class Engine:
             if subject.due is not None and subject.due <= until:
                 found.append(key)
                 continue
-            frozen = subject.frozen
-            if frozen is not None:
-                breached = any(breached for *_, breached in open_clocks(frozen))
-            else:
-                breached = any(c.breached for c in subject.state.open.values())
-            if breached:
+            if any(breached for *_, breached in subject.ticket_clocks()):
                 found.append(key)
         return found
 

@@ -14,8 +14,9 @@ from typing import Any
 import orjson
 
 from slawatch.clock.catalog import Catalog
+from slawatch.clock.cycle import CycleState
 from slawatch.clock.kinds import SubjectKind
-from slawatch.clock.snapshot import decode_history
+from slawatch.clock.snapshot import decode_history, open_clocks
 from slawatch.events.model import InputEvent
 from slawatch.outputs import Output
 
@@ -139,6 +140,16 @@ class Subject:
     def frozen(self) -> dict[str, Any] | None:
         """The state's record while it has not been decoded, else ``None``."""
         return self._frozen
+
+    def ticket_clocks(self) -> list[tuple[str, str, CycleState, bool]]:
+        """A ticket subject's open clocks as ``(sla, target, state, breached)``, read from
+        its record while that is not decoded."""
+        if self._frozen is not None:
+            return open_clocks(self._frozen)
+        return [
+            (c.sla.id, c.target.id, c.state, c.breach_deadline is not None)
+            for c in self.state.open.values()
+        ]
 
     @property
     def ids(self) -> IdSet | None:
