@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from hypothesis import given
@@ -15,6 +16,7 @@ from slawatch.availability.views import objective_views
 from slawatch.clock import Engine
 from slawatch.clock.engine import StoredChange
 from slawatch.clock.snapshot import open_clocks
+from slawatch.clock.views import clock_views
 from slawatch.events import parse_event
 from slawatch.events.model import InputEvent
 from slawatch.timeutil import MINUTE, parse_time
@@ -91,6 +93,21 @@ def test_restoring_from_stored_changes_changes_nothing(
         assert engine_restored.export_subject(key) == engine.export_subject(key), subject.key
 
 
+def exports(arrival: list[dict[str, Any]]) -> Iterator[tuple[Engine, int, str, StoredChange]]:
+    """Apply events in arrival order, each a minute after the latest event time so far,
+    exporting the subjects each one touched (its own, and those whose timers fired):
+    (engine, processing time, subject, change) per export, right after it is made."""
+    engine = Engine(VERSIONS)
+    now = 0
+    for event in (parsed(e) for e in arrival):
+        now = max(now, event.time) + MINUTE
+        touched = {o.subject for o in engine.due(now)}
+        engine.apply(event, now)
+        touched.add(event.subject)
+        for key in sorted(touched & engine.subjects.keys()):
+            yield engine, now, key, engine.export_change(key)
+
+
 @SETTINGS
 @given(streams(), st.data())
 def test_an_exported_change_is_not_changed_by_what_the_engine_does_next(
@@ -103,18 +120,28 @@ def test_an_exported_change_is_not_changed_by_what_the_engine_does_next(
     the state the engine goes on changing.
     """
     arrival = data.draw(st.permutations(events))
-    engine = Engine(VERSIONS)
     exported: list[tuple[dict[str, Any], str]] = []
-    now = 0
-    for event in (parsed(e) for e in arrival):
-        now = max(now, event.time) + MINUTE
-        touched = {o.subject for o in engine.due(now)}
-        engine.apply(event, now)
-        touched.add(event.subject)
-        for key in sorted(touched & engine.subjects.keys()):
-            record = engine.export_change(key).record
-            exported.append((record, json.dumps(record)))
+    for _, _, _, change in exports(arrival):
+        exported.append((change.record, json.dumps(change.record)))
     assert [json.dumps(record) for record, _ in exported] == [text for _, text in exported]
+
+
+@SETTINGS
+@given(streams(), st.data())
+def test_a_change_carries_the_soonest_deadline_a_due_listing_shows(
+    events: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    """Every exported change's ``deadline`` is the earliest ``deadline`` among the clock
+    views of its ticket that have one (running, or breached), ``None`` when none has
+    (paused, or nothing open) and for services: the store finds due tickets by it."""
+    arrival = data.draw(st.permutations(events))
+    for engine, now, key, change in exports(arrival):
+        if not key.startswith("ticket:"):
+            assert change.deadline is None
+            continue
+        views = clock_views(key, engine.subjects[key].state, now)
+        deadlines = [v.deadline for v in views if v.deadline is not None]
+        assert change.deadline == min(deadlines, default=None)
 
 
 def one_ticket() -> Engine:

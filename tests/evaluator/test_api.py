@@ -8,12 +8,15 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 
 from slawatch.bus.memory import MemoryBus
 from slawatch.settings import Settings, Topics
-from slawatch.timeutil import MINUTE, parse_time
+from slawatch.store.schema import DEADLINE_UNKNOWN, subject_states
+from slawatch.timeutil import MINUTE, SECOND, format_time, parse_time
 from slawatch_evaluator.api import create_app
+from slawatch_evaluator.runtime import Evaluator
 from tests.evaluator.test_runtime_memory import evaluator, publish, settings  # noqa: F401
 from tests.support.pipeline import canonical
 from tests.support.replaying import versions
@@ -77,6 +80,30 @@ def gold_created(eid: str, time: str, tid: str, priority: str) -> dict[str, Any]
                        "customer_tier": "gold", "assignee_group": "l1"}}  # fmt: skip
 
 
+async def owning(
+    settings: Settings,  # noqa: F811
+    bus: MemoryBus,
+    partition: int,
+    owner: str = "a",
+) -> Evaluator:
+    """An evaluator that owns ``partition`` and has applied, at ``NOW``, what it holds."""
+    topic = settings.topic(Topics.CANONICAL)
+    ev = evaluator(settings, bus, owner=owner)
+    ev.clock = lambda: NOW
+    await ev.on_assign([(topic, partition)])
+    await ev._step(ev.workers[(topic, partition)], bus.read(topic, partition, 0, 1000), NOW)
+    return ev
+
+
+async def listing(ev: Evaluator, now: int, **params: Any) -> dict[str, Any]:
+    """``GET /v1/clocks`` of ``ev`` at ``now``, which must answer 200."""
+    app = create_app(ev, CollectorRegistry(), lambda: now)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        answer = await c.get("/v1/clocks", params=params)
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
 async def test_clocks_due_soon_across_tickets_soonest_first(settings: Settings) -> None:  # noqa: F811
     """At 09:35 T-1's first response (P1, 30m) is 5 minutes past its deadline, its breach
     held for the step that fires it; T-3's falls due at 09:55 and T-2's (P3, 4h of office
@@ -89,21 +116,12 @@ async def test_clocks_due_soon_across_tickets_soonest_first(settings: Settings) 
         gold_created("e3", "2026-03-02T09:25:00Z", "T-3", "P1"),
     ]
     await publish(bus, topic, canonical([orjson.dumps(e) for e in events], NOW))
-    ev = evaluator(settings, bus)
-    ev.clock = lambda: NOW
-    await ev.on_assign([(topic, 0)])
+    ev = await owning(settings, bus, 0)
     worker = ev.workers[(topic, 0)]
-    await ev._step(worker, bus.read(topic, 0, 0, 10), NOW)
     now = [NOW + 5 * MINUTE]
-    app = create_app(ev, CollectorRegistry(), lambda: now[0])
 
     async def due(**params: Any) -> dict[str, Any]:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t"
-        ) as c:
-            answer = await c.get("/v1/clocks", params=params)
-            assert answer.status_code == 200, answer.text
-            return dict(answer.json())
+        return await listing(ev, now[0], **params)
 
     def shown(answer: dict[str, Any]) -> list[tuple[str, str, str | None, bool, int]]:
         return [
@@ -138,6 +156,136 @@ async def test_clocks_due_soon_across_tickets_soonest_first(settings: Settings) 
     ]
     await ev._committed([(topic, 0)])
     await ev.db.dispose()
+
+
+async def test_the_due_listing_covers_every_partition_from_memory_or_the_store(
+    settings: Settings,  # noqa: F811
+) -> None:
+    """Evaluator ``a`` owns partition 0, ``b`` partition 1, ``c`` none. Each lists the
+    same 120 first-response clocks, those of the partitions it owns from memory and the
+    others' from the store, soonest first; ``limit`` and ``more`` hold across pages of
+    the store's rows (the last ten tickets' ``l2`` clocks are on its second page); a
+    record that cannot be read is counted, not listed."""
+    bus = MemoryBus(partitions=2)
+    topic = settings.topic(Topics.CANONICAL)
+    events = [
+        gold_created(f"e{i}", format_time(parse_time("2026-03-02T09:00:00Z") + i * 10 * SECOND),
+                     f"T-{i}", "P1")
+        for i in range(120)
+    ]  # fmt: skip
+    for late in events[110:]:  # their l2 clocks are due after every row of the first page
+        late["ticket"]["assignee_group"] = "l2"
+    await publish(bus, topic, canonical([orjson.dumps(e) for e in events], NOW))
+    a, b = await owning(settings, bus, 0, "a"), await owning(settings, bus, 1, "b")
+    await a._committed([(topic, 0)])
+    await b._committed([(topic, 1)])
+    c = evaluator(settings, bus, owner="c")
+    now = [NOW + 5 * MINUTE]
+    owned = set(a.workers[(topic, 0)].engine.subjects)
+    assert 0 < len(owned) < 120
+
+    async def due(ev: Evaluator, **params: Any) -> dict[str, Any]:
+        return await listing(ev, now[0], **params)
+
+    def listed(answer: dict[str, Any]) -> list[tuple[str, str | None, int]]:
+        return [(x["subject"], x["deadline"], x["overdue_seconds"]) for x in answer["clocks"]]
+
+    want = [
+        (f"ticket:T-{i}", format_time(parse_time("2026-03-02T09:30:00Z") + i * 10 * SECOND),
+         max(0, 300 - 10 * i))
+        for i in range(120)
+    ]  # fmt: skip
+    from_a, from_b, from_c = [await due(ev, due_within="30m", limit=1000) for ev in (a, b, c)]
+    for answer, partitions in ((from_a, [0]), (from_b, [1]), (from_c, [])):
+        assert listed(answer) == want
+        assert (answer["partitions"], answer["more"], answer["unreadable"]) == (
+            partitions, False, 0,
+        )  # fmt: skip
+    assert all((x["source"] == "memory") == (x["subject"] in owned) for x in from_a["clocks"])
+    assert all((x["source"] == "store") == (x["subject"] in owned) for x in from_b["clocks"])
+    assert {x["source"] for x in from_c["clocks"]} == {"store"}
+    assert [{**x, "source": None} for x in from_c["clocks"]] == [
+        {**x, "source": None} for x in from_a["clocks"]
+    ]
+    first = await due(c, due_within="30m", limit=50)
+    assert (listed(first), first["more"]) == (want[:50], True)
+    exact = await due(c, due_within="30m", limit=120)
+    assert (listed(exact), exact["more"]) == (want, False)
+    assert (await due(c, due_within="1d", sla="silver"))["clocks"] == []
+    resolutions = await due(c, due_within="1d", target="resolution", limit=3)
+    assert [x["deadline"] for x in resolutions["clocks"]] == [
+        "2026-03-03T09:00:00Z", "2026-03-03T09:00:10Z", "2026-03-03T09:00:20Z",
+    ]  # fmt: skip
+    l2 = await due(c, due_within="2h", sla="l2", limit=5)
+    assert [(x["subject"], x["deadline"]) for x in l2["clocks"]] == [
+        (f"ticket:T-{i}", format_time(parse_time("2026-03-02T10:18:20Z") + (i - 110) * 10 * SECOND))
+        for i in range(110, 115)
+    ]
+    assert l2["more"] is True
+    await b._step(b.workers[(topic, 1)], [], NOW + 40 * MINUTE)  # fires b's breaches
+    await b._committed([(topic, 1)])
+    now[0] = NOW + 40 * MINUTE
+    late = await due(c, due_within="1m", target="first_response", limit=1000)
+    assert [(x["subject"], x["breached"]) for x in late["clocks"]] == [
+        (subject, subject not in owned) for subject, _, _ in want
+    ]
+    async with c.db.begin() as conn:
+        await conn.execute(
+            subject_states.update().where(subject_states.c.key == "ticket:T-7").values(state=b"{")
+        )
+    broken = await due(c, due_within="1m", target="first_response", limit=1000)
+    assert broken["unreadable"] == (0 if "ticket:T-7" in owned else 1)
+    assert len(broken["clocks"]) == 120 - broken["unreadable"]
+    for ev in (a, b, c):
+        await ev.db.dispose()
+
+
+async def test_rows_written_before_deadlines_were_kept_are_listed_then_written_again(
+    settings: Settings,  # noqa: F811
+) -> None:
+    """A row whose ``deadline`` is not known (written before migration 0010) is listed
+    from the store all the same, and its owner writes the real one after loading it,
+    whether or not the partition has records to apply."""
+    bus = MemoryBus(partitions=1)
+    topic = settings.topic(Topics.CANONICAL)
+    events = [
+        gold_created("e1", "2026-03-02T09:00:00Z", "T-1", "P1"),
+        gold_created("e2", "2026-03-02T09:20:00Z", "T-2", "P3"),
+    ]
+    await publish(bus, topic, canonical([orjson.dumps(e) for e in events], NOW))
+    owner = await owning(settings, bus, 0)
+    await owner._committed([(topic, 0)])
+    await owner.db.dispose()
+
+    async def deadlines(ev: Evaluator) -> dict[str, int | None]:
+        async with ev.db.connect() as conn:
+            rows = await conn.execute(sa.select(subject_states.c.key, subject_states.c.deadline))
+            return {row.key: row.deadline for row in rows}
+
+    reader = evaluator(settings, bus, owner="b")
+    written = await deadlines(reader)
+    assert written == {
+        "ticket:T-1": parse_time("2026-03-02T09:30:00Z"),
+        "ticket:T-2": parse_time("2026-03-02T14:20:00Z"),
+    }
+    async with reader.db.begin() as conn:
+        await conn.execute(subject_states.update().values(deadline=DEADLINE_UNKNOWN))
+    answer = await listing(reader, NOW, due_within="10h")
+    assert [(x["subject"], x["target"], x["source"]) for x in answer["clocks"]] == [
+        ("ticket:T-1", "first_response", "store"),
+        ("ticket:T-2", "first_response", "store"),
+    ]
+    restarted = evaluator(settings, bus)
+    restarted.clock = lambda: NOW
+    await restarted.on_assign([(topic, 0)])
+    worker = restarted.workers[(topic, 0)]
+    assert worker.is_due(NOW)
+    await restarted._step(worker, [], NOW)
+    await restarted._committed([(topic, 0)])
+    assert await deadlines(reader) == written
+    assert not worker.is_due(NOW)
+    for ev in (reader, restarted):
+        await ev.db.dispose()
 
 
 UPTIME = """

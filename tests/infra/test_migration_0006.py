@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from tests.support.live import fresh_database
-from tests.support.migrations import upgrade_and_relay
+from tests.support.migrations import database_at, upgrade_and_relay
 
 from slawatch.store.common import create_engine
 from slawatch.store.migrate import downgrade, upgrade
@@ -32,14 +32,7 @@ WAITING = [
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A database at revision 0005 holding the ``WAITING`` outputs."""
-    if request.param == "sqlite":
-        path = f"sqlite+aiosqlite:///{tmp_path}/state.db"
-        upgrade(path, "0005")
-        await _write_0005_rows(path)
-        yield path
-        return
-    async with fresh_database() as (_, path):
-        downgrade(path, "0005")
+    async with database_at(request.param, tmp_path, "0005") as path:
         await _write_0005_rows(path)
         yield path
 

@@ -2,8 +2,9 @@
 
 ``GET /v1/clocks?subject=ticket:T-1`` lists a subject's open clocks;
 ``GET /v1/clocks/{id}`` shows one (ids are ``SUBJECT/SLA/TARGET/CYCLE``);
-``GET /v1/clocks?due_within=2h`` lists the ticket clocks of the partitions this
-evaluator owns that have breached or fall due within two hours, soonest first. Each gives
+``GET /v1/clocks?due_within=2h`` lists the ticket clocks that have breached or fall due
+within two hours, soonest first, those of other evaluators' partitions from the store
+(read through its index of each ticket's soonest deadline). Each gives
 state, elapsed and remaining business time at the moment of the request, and every
 upcoming warning and breach instant. A service's "clocks" are its availability
 objectives (:mod:`slawatch.availability.views`; ids ``SUBJECT/OBJECTIVE/availability/
@@ -17,16 +18,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, FastAPI, HTTPException, Query
 from prometheus_client import CollectorRegistry
 
 from slawatch.availability import RecordError, ServiceState
 from slawatch.availability.views import objective_views
 from slawatch.clock.catalog import Catalog
-from slawatch.clock.kinds import kind_of_key
+from slawatch.clock.kinds import TICKETS, kind_of_key
 from slawatch.clock.snapshot import SnapshotError
 from slawatch.clock.views import ClockView, clock_views, due_clock_views, parse_clock_id
 from slawatch.observability.http import health_router, use_error_bodies
+from slawatch.settings import Topics
 from slawatch.store.common import DB_ERRORS
 from slawatch.timeutil import TimeFormatError, format_time, parse_duration
 from slawatch_evaluator import store
@@ -44,6 +47,12 @@ def create_app(
     app.include_router(health_router(registry, evaluator.ready))
     app.include_router(clocks_router(evaluator, clock))
     return app
+
+
+def _soonest(view: ClockView) -> tuple[int, str]:
+    """A listed clock's place in a due listing: it always has a deadline."""
+    assert view.deadline is not None
+    return view.deadline, view.id
 
 
 def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
@@ -115,31 +124,69 @@ def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
             within = parse_duration(due_within)
         except TimeFormatError as exc:
             raise HTTPException(400, f"due_within: {exc}") from None
-        return due_soon(clock(), within, sla, target, limit)
+        return await due_soon(clock(), within, sla, target, limit)
 
-    def due_soon(
+    async def due_soon(
         now: int, within: int, sla: str | None, target: str | None, limit: int
     ) -> dict[str, Any]:
-        """The ticket clocks of the partitions owned here that have breached or fall due
-        by ``now + within``, soonest deadline first."""
+        """The ticket clocks that have breached or fall due by ``now + within``, soonest
+        deadline first: those of the partitions owned here from memory, the others' from
+        the store, as their owners last committed them."""
         until = now + within
         partitions: list[int] = []
-        found: list[ClockView] = []
+        found: list[tuple[ClockView, str]] = []
         for (_, partition), worker in sorted(evaluator.workers.items()):
             with worker.lock:
                 partitions.append(partition)
                 engine = worker.engine
                 for key in engine.tickets_due_by(until):
                     state = engine.subjects[key].state
-                    found += due_clock_views(key, state, now, until, sla=sla, target=target)
-        found.sort(key=lambda v: (v.deadline, v.id))
+                    views = due_clock_views(key, state, now, until, sla=sla, target=target)
+                    found += [(v, "memory") for v in views]
+        stored, unreadable = await due_in_store(now, until, sla, target, limit, partitions)
+        found += [(v, "store") for v in stored]
+        found.sort(key=lambda item: _soonest(item[0]))
         return {
             "as_of": format_time(now),
             "due_by": format_time(until),
             "partitions": partitions,
-            "clocks": [v.body for v in found[:limit]],
+            "clocks": [{**v.body, "source": source} for v, source in found[:limit]],
             "more": len(found) > limit,
+            "unreadable": unreadable,
         }
+
+    async def due_in_store(
+        now: int, until: int, sla: str | None, target: str | None, limit: int, owned: list[int]
+    ) -> tuple[list[ClockView], int]:
+        """The due clocks of the partitions not owned here, enough of them to fill
+        ``limit`` and say whether there are more; and how many stored records could not
+        be read (a definitions version not taken up here yet)."""
+        topic = evaluator.settings.topic(Topics.CANONICAL)
+        page = max(limit + 1, 100)
+        found: list[ClockView] = []
+        unreadable = 0
+        after: tuple[int, str] | None = None
+        try:
+            async with evaluator.db.connect() as conn:
+                while True:
+                    rows = await store.due_rows(conn, topic, owned, until, after, page)
+                    for key, _, record, deadline in rows:
+                        if len(found) > limit:
+                            found.sort(key=_soonest)
+                            del found[limit + 1 :]
+                            if _soonest(found[limit])[0] < deadline:
+                                return found, unreadable
+                        try:
+                            state = TICKETS.from_record(orjson.loads(record)["state"], catalog())
+                        except (SnapshotError, orjson.JSONDecodeError, KeyError):
+                            unreadable += 1
+                            continue
+                        found += due_clock_views(key, state, now, until, sla=sla, target=target)
+                    if len(rows) < page:
+                        return found, unreadable
+                    after = (rows[-1][3], rows[-1][0])
+        except DB_ERRORS as exc:
+            raise HTTPException(503, f"the store cannot be read: {exc}") from None
 
     @app.get("/v1/clocks/{clock_id:path}")
     async def get_clock(clock_id: str) -> dict[str, Any]:

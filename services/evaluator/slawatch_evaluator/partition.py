@@ -83,6 +83,7 @@ class PartitionWorker:
         self.engine = Engine(versions, lateness=lateness, retention=retention)
         self.next_offset = claimed.next_offset
         self.lock = threading.Lock()
+        self._rewrite: set[str] = set()
         self._if_chains: dict[tuple[object, object, object], bool] = {}
         self._any_if = any(
             step.condition is not None
@@ -105,8 +106,16 @@ class PartitionWorker:
             for state, lines in stored:
                 self.engine.import_stored(orjson.loads(state), lines)
 
+    def rewrite(self, keys: Sequence[str]) -> None:
+        """Export these subjects with the next batch, changed or not: their stored rows
+        lack a column the store fills in from the export (``deadline``, migration 0010)."""
+        with self.lock:
+            self._rewrite.update(keys)
+
     def is_due(self, now: int) -> bool:
-        """Whether a timer fires at processing time ``now``."""
+        """Whether a timer fires at processing time ``now``, or subjects wait to be rewritten."""
+        if self._rewrite:
+            return True
         wakeup = self.engine.next_wakeup()
         return wakeup is not None and wakeup < now
 
@@ -155,6 +164,9 @@ class PartitionWorker:
             verdicts[verdict.value] += n
         if last_time is not None:
             batch.event_time_lag = (now - last_time) / 1e6
+        if self._rewrite:
+            touched |= self._rewrite
+            self._rewrite = set()
         subjects = engine.subjects
         batch.changes = [engine.export_change(key) for key in touched if key in subjects]
         headers: dict[tuple[str, bool, int, int], tuple[tuple[str, bytes], ...]] = {}

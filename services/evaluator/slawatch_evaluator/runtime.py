@@ -116,6 +116,7 @@ class Evaluator:
         async with self.db.begin() as conn:
             claimed = await store.claim(conn, part[0], part[1], self.owner)
             records = await store.load_subjects(conn, part[0], part[1])
+            unknown = await store.unknown_deadlines(conn, part[0], part[1])
             self.counted = await store.load_counted(conn, part[0])
         self.relay.wake()  # rows the previous owner left go out before this one's
         worker = PartitionWorker(
@@ -125,6 +126,7 @@ class Evaluator:
             retention=self.settings.retention,
         )
         await asyncio.to_thread(worker.load, records)
+        worker.rewrite(unknown)
         self.metrics.load_seconds.observe(time.perf_counter() - began)
         log.info("partition loaded", partition=part[1], epoch=claimed.epoch,
                  offset=claimed.next_offset, subjects=len(records))  # fmt: skip

@@ -9,7 +9,7 @@ ownership, fencing and the outbox). On PostgreSQL the rows go in bulk (``unnest`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import orjson
@@ -33,7 +33,12 @@ from slawatch.store.common import (
     pending,
     write_outbox,
 )
-from slawatch.store.schema import availability_counted, subject_history, subject_states
+from slawatch.store.schema import (
+    DEADLINE_UNKNOWN,
+    availability_counted,
+    subject_history,
+    subject_states,
+)
 from slawatch_evaluator.availability_metrics import Counted
 
 __all__ = [
@@ -48,20 +53,24 @@ __all__ = [
     "commit",
     "count_pending",
     "create_engine",
+    "due_rows",
     "load_counted",
     "load_subjects",
     "pending",
     "save_counted",
+    "unknown_deadlines",
 ]
 
 Stored = tuple[bytes, list[str]]
 """A subject as stored: its record (orjson bytes) and its history lines in order."""
 
 _UPSERT_STATES = """
-INSERT INTO subject_states (key, topic, partition, state, next_due)
-SELECT k, $1, $2, s, d FROM unnest($3::varchar[], $4::bytea[], $5::bigint[]) AS u(k, s, d)
+INSERT INTO subject_states (key, topic, partition, state, next_due, deadline)
+SELECT k, $1, $2, s, d, l
+FROM unnest($3::varchar[], $4::bytea[], $5::bigint[], $6::bigint[]) AS u(k, s, d, l)
 ON CONFLICT (key) DO UPDATE SET state = excluded.state, topic = excluded.topic,
-    partition = excluded.partition, next_due = excluded.next_due
+    partition = excluded.partition, next_due = excluded.next_due,
+    deadline = excluded.deadline
 """
 _DELETE_HISTORY = """
 DELETE FROM subject_history WHERE topic = $1 AND partition = $2 AND key = ANY($3::varchar[])
@@ -113,6 +122,42 @@ async def load_subjects(conn: AsyncConnection, topic: str, partition: int) -> li
             found.append((seq, line))
     lines = {key: [line for _, line in sorted(found)] for key, found in numbered.items()}
     return [(bytes(state), lines.get(key, [])) for key, state in states]
+
+
+async def unknown_deadlines(conn: AsyncConnection, topic: str, partition: int) -> list[str]:
+    """The subjects of a partition whose row was written before deadlines were kept
+    (migration 0010): their owner writes them again once it has loaded them."""
+    found = await conn.execute(
+        sa.select(subject_states.c.key).where(
+            subject_states.c.topic == topic,
+            subject_states.c.partition == partition,
+            subject_states.c.deadline == DEADLINE_UNKNOWN,
+        )
+    )
+    return list(found.scalars())
+
+
+async def due_rows(
+    conn: AsyncConnection,
+    topic: str,
+    skipped: Collection[int],
+    until: int,
+    after: tuple[int, str] | None,
+    count: int,
+) -> list[tuple[str, int, bytes, int]]:
+    """Up to ``count`` ticket rows of ``topic`` outside the ``skipped`` partitions whose
+    soonest deadline is by ``until``, as (key, partition, record, deadline), in order of
+    deadline and key from after ``after``. A row's deadline comes before any of its clocks'."""
+    c = subject_states.c
+    query = sa.select(c.key, c.partition, c.state, c.deadline).where(
+        c.deadline.is_not(None), c.deadline <= until, c.topic == topic
+    )
+    if skipped:
+        query = query.where(c.partition.not_in(list(skipped)))
+    if after is not None:
+        query = query.where(sa.tuple_(c.deadline, c.key) > after)
+    rows = await conn.execute(query.order_by(c.deadline, c.key).limit(count))
+    return [(r.key, r.partition, bytes(r.state), r.deadline) for r in rows]
 
 
 async def load_counted(conn: AsyncConnection, topic: str) -> Counted:
@@ -183,6 +228,7 @@ async def _write_bulk(driver: Any, claimed: Claim, changes: Sequence[StoredChang
         [c.key for c in changes],
         [orjson.dumps(c.record) for c in changes],
         [c.due for c in changes],
+        [c.deadline for c in changes],
     )
     rewritten = [c.key for c in changes if c.rewrite]
     if rewritten:
@@ -207,6 +253,7 @@ async def _write(conn: AsyncConnection, claimed: Claim, changes: Sequence[Stored
             "partition": partition,
             "state": orjson.dumps(c.record),
             "next_due": c.due,
+            "deadline": c.deadline,
         }
         for c in changes
     ]
@@ -219,6 +266,7 @@ async def _write(conn: AsyncConnection, claimed: Claim, changes: Sequence[Stored
                 "topic": stmt.excluded.topic,
                 "partition": stmt.excluded.partition,
                 "next_due": stmt.excluded.next_due,
+                "deadline": stmt.excluded.deadline,
             },
         ),
         rows,

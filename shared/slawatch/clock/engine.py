@@ -106,7 +106,10 @@ class StoredChange(NamedTuple):
 
     ``record`` is the subject without its history; the history changed by ``lines``
     appended at position ``start``, after deleting the stored history when ``rewrite``.
-    A named tuple, as :class:`Applied` is, for the cost of making one per subject.
+    ``deadline`` is the soonest deadline of the subject's open ticket clocks
+    (:meth:`SubjectKind.soonest_deadline`), so that a store can find the clocks due by
+    an instant without decoding every record. A named tuple, as :class:`Applied` is,
+    for the cost of making one per subject.
     """
 
     key: str
@@ -115,6 +118,7 @@ class StoredChange(NamedTuple):
     rewrite: bool
     start: int
     lines: list[str]
+    deadline: int | None
 
 
 def _caught_up(event: InputEvent, lateness: int) -> int | None:
@@ -518,7 +522,13 @@ class Engine:
         stored = subject.stored
         start = 0 if stored is None else stored
         change = StoredChange(
-            key, self._record(subject), subject.due, stored is None, start, history[start:]
+            key,
+            self._record(subject),
+            subject.due,
+            stored is None,
+            start,
+            history[start:],
+            subject.kind.soonest_deadline(subject.state),
         )
         subject.stored = len(history)
         return change

@@ -48,6 +48,9 @@ class SubjectKind(Protocol):
     def next_due(self, state: Any) -> int | None:
         """The earliest timer's due instant."""
 
+    def soonest_deadline(self, state: Any) -> int | None:
+        """The earliest deadline a "breaching soon" listing would show (tickets only)."""
+
     def fired(self, state: Any) -> int | None:
         """The latest instant a timer fired at, if one may fire without an output.
 
@@ -85,6 +88,7 @@ class _Tickets:
     apply = staticmethod(ticket.apply_event)
     fire_before = staticmethod(ticket.fire_before)
     next_due = staticmethod(ticket.next_due)
+    soonest_deadline = staticmethod(ticket.soonest_deadline)
 
     def fired(self, state: Any) -> int | None:
         return None  # a ticket's timers all have an output, which marks them
@@ -121,6 +125,9 @@ class _Services:
 
     def next_due(self, state: Any) -> int | None:
         return availability.next_due(state)
+
+    def soonest_deadline(self, state: Any) -> int | None:
+        return None  # availability objectives are in no ticket queue
 
     def fired(self, state: Any) -> int | None:
         return state.fired  # type: ignore[no-any-return]

@@ -21,7 +21,14 @@ from slawatch.events.model import EventType, TicketEvent
 from slawatch.outputs import Output, OutputType, uuid5_text, written
 from slawatch.timeutil import format_seconds, format_time
 
-__all__ = ["CancelReason", "TicketState", "apply_event", "fire_before", "next_due"]
+__all__ = [
+    "CancelReason",
+    "TicketState",
+    "apply_event",
+    "fire_before",
+    "next_due",
+    "soonest_deadline",
+]
 
 LABEL_FIELDS = ("priority", "customer", "service", "region", "assignee_group")
 _LABEL_NAMES = frozenset(LABEL_FIELDS)
@@ -194,6 +201,17 @@ def next_due(state: TicketState) -> int | None:
         due = cycle.next_due()
         if due is not None and (best is None or due < best):
             best = due
+    return best
+
+
+def soonest_deadline(state: TicketState) -> int | None:
+    """The earliest ``deadline`` of an open clock that has one (running, or breached):
+    a ticket with none is in no "breaching soon" queue."""
+    best: int | None = None
+    for cycle in state.open.values():
+        deadline = cycle.deadline_field()
+        if deadline is not None and (best is None or deadline < best):
+            best = deadline
     return best
 
 

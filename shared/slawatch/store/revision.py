@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["SCHEMA_REVISION", "current_revision"]
 
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0010"
 """The newest migration (``slawatch migrate`` brings a database to it)."""
 
 

@@ -6,7 +6,8 @@ are JSONB on PostgreSQL.
 - ``partitions``: per input partition, its owner's fencing ``epoch`` and the next
   offset to read; an owner whose epoch is no longer current may write nothing.
 - ``subject_states``: each subject's engine record without its history
-  (``Engine.export_change``), as orjson bytes, by partition;
+  (``Engine.export_change``), as orjson bytes, by partition, with its next timer and
+  its open ticket clocks' soonest deadline (``-1``: written before that was kept);
 - ``subject_history``: each subject's history, one event line per row, in order.
 - ``outbox``: output events written with the state that produced them, one row per
   committed batch, until a relay has published them to the bus (it deletes them as it
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 __all__ = [
+    "DEADLINE_UNKNOWN",
     "acknowledgements",
     "availability_counted",
     "definitions_versions",
@@ -51,6 +53,9 @@ partitions = sa.Table(
     ),
 )
 
+DEADLINE_UNKNOWN = -1
+"""``subject_states.deadline`` of a row written before the column was (migration 0010)."""
+
 subject_states = sa.Table(
     "subject_states",
     metadata,
@@ -59,7 +64,14 @@ subject_states = sa.Table(
     sa.Column("partition", sa.Integer, nullable=False),
     sa.Column("state", sa.LargeBinary, nullable=False),
     sa.Column("next_due", sa.BigInteger, nullable=True),
+    sa.Column("deadline", sa.BigInteger, nullable=True),
     sa.Index("subject_states_by_partition", "topic", "partition"),
+    sa.Index(
+        "subject_states_by_deadline",
+        "deadline",
+        postgresql_where=sa.text("deadline IS NOT NULL"),
+        sqlite_where=sa.text("deadline IS NOT NULL"),
+    ),
 )
 
 availability_counted = sa.Table(

@@ -1,0 +1,43 @@
+"""Each subject's soonest clock deadline, so that a due listing reads only those due.
+
+``subject_states.deadline`` is the earliest ``deadline`` among a ticket's open clocks
+that have one (running, or breached); ``NULL`` when it has none (and for services).
+``GET /v1/clocks?due_within=`` reads the partitions its evaluator does not own through
+the index on it. Rows written before this revision are set to ``-1``, "not known yet":
+the listing decodes them as it would any due row, and their owner writes the real value
+with its first commit after loading them.
+
+Revision ID: 0010
+Revises: 0009
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+UNKNOWN = -1
+"""The ``deadline`` of a row written before this revision."""
+
+
+def upgrade() -> None:
+    op.add_column("subject_states", sa.Column("deadline", sa.BigInteger, nullable=True))
+    tickets = sa.text("UPDATE subject_states SET deadline = :unknown WHERE key LIKE 'ticket:%'")
+    op.execute(tickets.bindparams(unknown=UNKNOWN))
+    op.create_index(
+        "subject_states_by_deadline",
+        "subject_states",
+        ["deadline"],
+        postgresql_where=sa.text("deadline IS NOT NULL"),
+        sqlite_where=sa.text("deadline IS NOT NULL"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("subject_states_by_deadline", table_name="subject_states")
+    op.drop_column("subject_states", "deadline")
