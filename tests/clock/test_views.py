@@ -80,8 +80,9 @@ def test_a_breached_clock_stays_overdue_and_a_paused_one_stops_growing_its_overd
     assert (later["state"], later["overdue_seconds"]) == ("paused", 1200)
 
 
-def test_tickets_due_by_finds_restored_tickets_without_decoding_their_records() -> None:
-    """T-1 breached at 09:30; T-2, created at 09:50, falls due at 10:20; T-3 is paused."""
+def test_the_due_views_are_the_clocks_whose_deadline_is_by_the_instant() -> None:
+    """T-1 breached at 09:30; T-2, created at 09:50, falls due at 10:20; T-3 is paused.
+    Each ticket's exported change carries its soonest deadline, the store's index."""
     engine = engine_with(created("e1", "2026-03-02T09:00:00Z"), now=CREATED)
     for event in (
         created("e2", "2026-03-02T09:50:00Z", tid="T-2"),
@@ -89,16 +90,26 @@ def test_tickets_due_by_finds_restored_tickets_without_decoding_their_records() 
     ):
         engine.apply(parsed(event), CREATED + 50 * MINUTE)
     assert [o.subject for o in engine.due(CREATED + 51 * MINUTE)] == ["ticket:T-1"]
-    restored = Engine(versions((FIRST_RESPONSE, None)), lateness=LATENESS)
-    for key in list(engine.subjects):
-        change = engine.export_change(key)
-        restored.import_stored(orjson.loads(orjson.dumps(change.record)), list(change.lines))
-    assert all(s.frozen is not None for s in restored.subjects.values())
-    for engine_ in (restored, engine):
-        assert engine_.tickets_due_by(CREATED + 60 * MINUTE) == ["ticket:T-1"]
-        assert sorted(engine_.tickets_due_by(CREATED + 80 * MINUTE)) == ["ticket:T-1", "ticket:T-2"]
-    assert restored.subjects["ticket:T-3"].frozen is not None
-    (breached,) = due_clock_views(
-        "ticket:T-1", restored.subjects["ticket:T-1"].state, CREATED + 60 * MINUTE, CREATED
-    )
-    assert (breached.body["breached"], breached.deadline) == (True, CREATED + 30 * MINUTE)
+    now = CREATED + 60 * MINUTE
+
+    def due_by(until: int) -> list[tuple[str, int | None, bool]]:
+        return [
+            (key, v.deadline, v.body["breached"])
+            for key, subject in engine.subjects.items()
+            for v in due_clock_views(key, subject.state, now, until)
+        ]
+
+    assert due_by(now) == [("ticket:T-1", CREATED + 30 * MINUTE, True)]
+    assert due_by(CREATED + 80 * MINUTE) == [
+        ("ticket:T-1", CREATED + 30 * MINUTE, True),
+        ("ticket:T-2", CREATED + 80 * MINUTE, False),
+    ]
+    assert due_by(CREATED + 80 * MINUTE) == due_by(CREATED + 100 * 24 * 60 * MINUTE)
+    exported = {key: engine.export_change(key).deadline for key in engine.subjects}
+    assert exported == {
+        "ticket:T-1": CREATED + 30 * MINUTE,
+        "ticket:T-2": CREATED + 80 * MINUTE,
+        "ticket:T-3": None,
+    }
+    breached = engine.subjects["ticket:T-1"].state
+    assert due_clock_views("ticket:T-1", breached, now, now, sla="x") == []

@@ -2,9 +2,9 @@
 
 ``GET /v1/clocks?subject=ticket:T-1`` lists a subject's open clocks;
 ``GET /v1/clocks/{id}`` shows one (ids are ``SUBJECT/SLA/TARGET/CYCLE``);
-``GET /v1/clocks?due_within=2h`` lists the ticket clocks that have breached or fall due
-within two hours, soonest first, those of other evaluators' partitions from the store
-(read through its index of each ticket's soonest deadline). Each gives
+``GET /v1/clocks?due_within=2h`` lists the ticket clocks of every partition due within two
+hours (breached ones included), soonest first, from the store (through its index of each
+ticket's soonest deadline), so that it never waits for an engine. Each gives
 state, elapsed and remaining business time at the moment of the request, and every
 upcoming warning and breach instant. A service's "clocks" are its availability
 objectives (:mod:`slawatch.availability.views`; ids ``SUBJECT/OBJECTIVE/availability/
@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, FastAPI, HTTPException, Query
 from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from slawatch.availability import RecordError, ServiceState
 from slawatch.availability.views import objective_views
@@ -103,7 +104,7 @@ def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
     async def list_clocks(
         subject: str | None = Query(None, min_length=1, description="ticket:ID or service:NAME"),
         due_within: str | None = Query(
-            None, description="without subject: the clocks breached or due within it (2h)"
+            None, description="without subject: the clocks due (or breached) within it (2h)"
         ),
         sla: str | None = Query(None, description="with due_within: only this SLA's clocks"),
         target: str | None = Query(None, description="with due_within: only this target's"),
@@ -118,7 +119,7 @@ def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
             raise HTTPException(
                 400,
                 "give subject (ticket:ID or service:NAME) for its clocks, or due_within "
-                "(e.g. 2h) for the ticket clocks breached or due within it",
+                "(e.g. 2h) for the ticket clocks due (or breached) within it",
             )
         try:
             within = parse_duration(due_within)
@@ -129,64 +130,57 @@ def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
     async def due_soon(
         now: int, within: int, sla: str | None, target: str | None, limit: int
     ) -> dict[str, Any]:
-        """The ticket clocks that have breached or fall due by ``now + within``, soonest
-        deadline first: those of the partitions owned here from memory, the others' from
-        the store, as their owners last committed them."""
+        """The ticket clocks of every partition due by ``now + within``, soonest deadline
+        first, read from the store as their owners last committed them."""
         until = now + within
-        partitions: list[int] = []
-        found: list[tuple[ClockView, str]] = []
-        for (_, partition), worker in sorted(evaluator.workers.items()):
-            with worker.lock:
-                partitions.append(partition)
-                engine = worker.engine
-                for key in engine.tickets_due_by(until):
-                    state = engine.subjects[key].state
-                    views = due_clock_views(key, state, now, until, sla=sla, target=target)
-                    found += [(v, "memory") for v in views]
-        stored, unreadable = await due_in_store(now, until, sla, target, limit, partitions)
-        found += [(v, "store") for v in stored]
-        found.sort(key=lambda item: _soonest(item[0]))
+        try:
+            async with evaluator.db.connect() as conn:
+                found, unreadable = await due_in_store(conn, now, until, sla, target, limit)
+        except DB_ERRORS as exc:
+            raise HTTPException(503, f"the store cannot be read: {exc}") from None
+        found.sort(key=_soonest)
         return {
             "as_of": format_time(now),
             "due_by": format_time(until),
-            "partitions": partitions,
-            "clocks": [{**v.body, "source": source} for v, source in found[:limit]],
+            "source": "store",
+            "clocks": [v.body for v in found[:limit]],
             "more": len(found) > limit,
             "unreadable": unreadable,
         }
 
     async def due_in_store(
-        now: int, until: int, sla: str | None, target: str | None, limit: int, owned: list[int]
+        conn: AsyncConnection,
+        now: int,
+        until: int,
+        sla: str | None,
+        target: str | None,
+        limit: int,
     ) -> tuple[list[ClockView], int]:
-        """The due clocks of the partitions not owned here, enough of them to fill
-        ``limit`` and say whether there are more; and how many stored records could not
-        be read (a definitions version not taken up here yet)."""
+        """Enough due clocks to fill ``limit`` and say whether there are more, read a page
+        of rows at a time; and how many records could not be read (a definitions version
+        not taken up here yet)."""
         topic = evaluator.settings.topic(Topics.CANONICAL)
         page = max(limit + 1, 100)
         found: list[ClockView] = []
         unreadable = 0
         after: tuple[int, str] | None = None
-        try:
-            async with evaluator.db.connect() as conn:
-                while True:
-                    rows = await store.due_rows(conn, topic, owned, until, after, page)
-                    for key, _, record, deadline in rows:
-                        if len(found) > limit:
-                            found.sort(key=_soonest)
-                            del found[limit + 1 :]
-                            if _soonest(found[limit])[0] < deadline:
-                                return found, unreadable
-                        try:
-                            state = TICKETS.from_record(orjson.loads(record)["state"], catalog())
-                        except (SnapshotError, orjson.JSONDecodeError, KeyError):
-                            unreadable += 1
-                            continue
-                        found += due_clock_views(key, state, now, until, sla=sla, target=target)
-                    if len(rows) < page:
-                        return found, unreadable
-                    after = (rows[-1][3], rows[-1][0])
-        except DB_ERRORS as exc:
-            raise HTTPException(503, f"the store cannot be read: {exc}") from None
+        while True:
+            rows = await store.due_rows(conn, topic, until, after, page)
+            for key, record, deadline in rows:
+                if len(found) > limit:
+                    found.sort(key=_soonest)
+                    del found[limit + 1 :]
+                    if _soonest(found[limit])[0] < deadline:
+                        return found, unreadable  # no later row has a clock before it
+                try:
+                    state = TICKETS.from_record(orjson.loads(record)["state"], catalog())
+                except (SnapshotError, orjson.JSONDecodeError, KeyError):
+                    unreadable += 1
+                    continue
+                found += due_clock_views(key, state, now, until, sla=sla, target=target)
+            if len(rows) < page:
+                return found, unreadable
+            after = (rows[-1][2], rows[-1][0])
 
     @app.get("/v1/clocks/{clock_id:path}")
     async def get_clock(clock_id: str) -> dict[str, Any]:

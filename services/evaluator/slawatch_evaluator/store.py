@@ -9,7 +9,7 @@ ownership, fencing and the outbox). On PostgreSQL the rows go in bulk (``unnest`
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -138,26 +138,19 @@ async def unknown_deadlines(conn: AsyncConnection, topic: str, partition: int) -
 
 
 async def due_rows(
-    conn: AsyncConnection,
-    topic: str,
-    skipped: Collection[int],
-    until: int,
-    after: tuple[int, str] | None,
-    count: int,
-) -> list[tuple[str, int, bytes, int]]:
-    """Up to ``count`` ticket rows of ``topic`` outside the ``skipped`` partitions whose
-    soonest deadline is by ``until``, as (key, partition, record, deadline), in order of
-    deadline and key from after ``after``. A row's deadline comes before any of its clocks'."""
+    conn: AsyncConnection, topic: str, until: int, after: tuple[int, str] | None, count: int
+) -> list[tuple[str, bytes, int]]:
+    """Up to ``count`` ticket rows of ``topic`` whose soonest deadline is by ``until``, as
+    (key, record, deadline), in order of deadline and key from after ``after``. No
+    clock of a row is due before the row's deadline."""
     c = subject_states.c
-    query = sa.select(c.key, c.partition, c.state, c.deadline).where(
+    query = sa.select(c.key, c.state, c.deadline).where(
         c.deadline.is_not(None), c.deadline <= until, c.topic == topic
     )
-    if skipped:
-        query = query.where(c.partition.not_in(list(skipped)))
     if after is not None:
         query = query.where(sa.tuple_(c.deadline, c.key) > after)
     rows = await conn.execute(query.order_by(c.deadline, c.key).limit(count))
-    return [(r.key, r.partition, bytes(r.state), r.deadline) for r in rows]
+    return [(r.key, bytes(r.state), r.deadline) for r in rows]
 
 
 async def load_counted(conn: AsyncConnection, topic: str) -> Counted:

@@ -447,21 +447,6 @@ class Engine:
             heapq.heappop(heap)
         return None
 
-    def tickets_due_by(self, until: int) -> list[str]:
-        """The tickets that may have an open clock due by ``until`` (a timer of theirs falls
-        due by then) or one that has breached: the candidates of a "breaching soon" view,
-        found without decoding the records of restored tickets."""
-        found = []
-        for key, subject in self.subjects.items():
-            if subject.kind is not TICKETS:
-                continue
-            if subject.due is not None and subject.due <= until:
-                found.append(key)
-                continue
-            if any(breached for *_, breached in subject.ticket_clocks()):
-                found.append(key)
-        return found
-
     def due(self, now: int, fired: set[str] | None = None) -> list[Output]:
         """Fire every timer due at processing time ``now``: those with ``due + lateness < now``.
 

@@ -101,9 +101,11 @@ def due_clock_views(
 
 
 def _is_due_by(cycle: Cycle, until: int) -> bool:
-    """Whether a clock has breached or, running, has its deadline at or before ``until``."""
+    """Whether a clock's ``deadline`` is at or before ``until``: a breached clock's is the
+    past instant it breached at (unless event times run ahead of the clock), a running
+    one's when it will; a paused clock that has not breached has none."""
     deadline = cycle.deadline_field()
-    return cycle.breached or (deadline is not None and deadline <= until)
+    return deadline is not None and deadline <= until
 
 
 def _view(subject: str, state: TicketState, cycle: Cycle, now: int) -> ClockView:

@@ -69,6 +69,7 @@ subject_states = sa.Table(
     sa.Index(
         "subject_states_by_deadline",
         "deadline",
+        "key",
         postgresql_where=sa.text("deadline IS NOT NULL"),
         sqlite_where=sa.text("deadline IS NOT NULL"),
     ),

@@ -2,10 +2,10 @@
 
 ``subject_states.deadline`` is the earliest ``deadline`` among a ticket's open clocks
 that have one (running, or breached); ``NULL`` when it has none (and for services).
-``GET /v1/clocks?due_within=`` reads the partitions its evaluator does not own through
-the index on it. Rows written before this revision are set to ``-1``, "not known yet":
-the listing decodes them as it would any due row, and their owner writes the real value
-with its first commit after loading them.
+``GET /v1/clocks?due_within=`` reads the rows due by an instant through the index on
+it. Rows written before this revision are set to ``-1``, "not known yet": the listing
+decodes them as it would any due row, and their owner writes the real value with its
+first commit after loading them.
 
 Revision ID: 0010
 Revises: 0009
@@ -32,7 +32,7 @@ def upgrade() -> None:
     op.create_index(
         "subject_states_by_deadline",
         "subject_states",
-        ["deadline"],
+        ["deadline", "key"],
         postgresql_where=sa.text("deadline IS NOT NULL"),
         sqlite_where=sa.text("deadline IS NOT NULL"),
     )
