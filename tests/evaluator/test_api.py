@@ -15,6 +15,7 @@ from slawatch.bus.memory import MemoryBus
 from slawatch.settings import Settings, Topics
 from slawatch.store.schema import DEADLINE_UNKNOWN, subject_states
 from slawatch.timeutil import MINUTE, SECOND, format_time, parse_time
+from slawatch_evaluator import api
 from slawatch_evaluator.api import create_app
 from slawatch_evaluator.runtime import Evaluator
 from tests.evaluator.test_runtime_memory import evaluator, publish, settings  # noqa: F401
@@ -162,11 +163,13 @@ async def test_clocks_due_soon_across_tickets_soonest_first(settings: Settings) 
 
 async def test_every_evaluator_lists_the_due_clocks_of_every_partition(
     settings: Settings,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Evaluator ``a`` owns partition 0, ``b`` partition 1, ``c`` none. Each lists the
     same 120 first-response clocks, soonest first; ``limit`` and ``more`` hold across
-    pages of the store's rows (the last ten tickets' ``l2`` clocks are on its second
-    page); a record that cannot be read is counted, not listed."""
+    pages of the store's rows (of 100 here: the last ten tickets' ``l2`` clocks are on
+    the second); a record that cannot be read is counted, not listed."""
+    monkeypatch.setattr(api, "STORE_PAGE", 100)
     bus = MemoryBus(partitions=2)
     topic = settings.topic(Topics.CANONICAL)
     events = [

@@ -27,7 +27,7 @@ from slawatch.availability import RecordError, ServiceState
 from slawatch.availability.views import objective_views
 from slawatch.clock.catalog import Catalog
 from slawatch.clock.kinds import TICKETS, kind_of_key
-from slawatch.clock.snapshot import SnapshotError
+from slawatch.clock.snapshot import SnapshotError, open_clocks
 from slawatch.clock.views import ClockView, clock_views, due_clock_views, parse_clock_id
 from slawatch.observability.http import health_router, use_error_bodies
 from slawatch.settings import Topics
@@ -36,7 +36,10 @@ from slawatch.timeutil import TimeFormatError, format_time, parse_duration
 from slawatch_evaluator import store
 from slawatch_evaluator.runtime import Evaluator
 
-__all__ = ["clocks_router", "create_app"]
+__all__ = ["STORE_PAGE", "clocks_router", "create_app"]
+
+STORE_PAGE = 500
+"""Rows a due listing reads from the store at a time, at the least."""
 
 
 def create_app(
@@ -160,7 +163,7 @@ def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
         of rows at a time; and how many records could not be read (a definitions version
         not taken up here yet)."""
         topic = evaluator.settings.topic(Topics.CANONICAL)
-        page = max(limit + 1, 100)
+        page = max(limit + 1, STORE_PAGE)
         found: list[ClockView] = []
         unreadable = 0
         after: tuple[int, str] | None = None
@@ -173,8 +176,14 @@ def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
                     if _soonest(found[limit])[0] < deadline:
                         return found, unreadable  # no later row has a clock before it
                 try:
-                    state = TICKETS.from_record(orjson.loads(record)["state"], catalog())
-                except (SnapshotError, orjson.JSONDecodeError, KeyError):
+                    ticket = orjson.loads(record)["state"]
+                    if (sla or target) and not any(
+                        (sla is None or s == sla) and (target is None or t == target)
+                        for s, t, *_ in open_clocks(ticket)
+                    ):
+                        continue  # none of its clocks is of the SLA or target asked for
+                    state = TICKETS.from_record(ticket, catalog())
+                except (SnapshotError, orjson.JSONDecodeError, KeyError, TypeError):
                     unreadable += 1
                     continue
                 found += due_clock_views(key, state, now, until, sla=sla, target=target)

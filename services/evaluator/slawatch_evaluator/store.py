@@ -148,7 +148,7 @@ async def due_rows(
         c.deadline.is_not(None), c.deadline <= until, c.topic == topic
     )
     if after is not None:
-        query = query.where(sa.tuple_(c.deadline, c.key) > after)
+        query = query.where(sa.tuple_(c.topic, c.deadline, c.key) > (topic, *after))
     rows = await conn.execute(query.order_by(c.deadline, c.key).limit(count))
     return [(r.key, bytes(r.state), r.deadline) for r in rows]
 

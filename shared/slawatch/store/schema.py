@@ -68,6 +68,7 @@ subject_states = sa.Table(
     sa.Index("subject_states_by_partition", "topic", "partition"),
     sa.Index(
         "subject_states_by_deadline",
+        "topic",
         "deadline",
         "key",
         postgresql_where=sa.text("deadline IS NOT NULL"),

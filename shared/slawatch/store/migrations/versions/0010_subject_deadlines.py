@@ -32,7 +32,7 @@ def upgrade() -> None:
     op.create_index(
         "subject_states_by_deadline",
         "subject_states",
-        ["deadline", "key"],
+        ["topic", "deadline", "key"],
         postgresql_where=sa.text("deadline IS NOT NULL"),
         sqlite_where=sa.text("deadline IS NOT NULL"),
     )
