@@ -52,7 +52,13 @@ async def _columns(url: str) -> dict[str, object]:
 
 
 async def test_stored_tickets_get_an_unknown_deadline_and_services_none(url: str) -> None:
+    """Also a ticket an evaluator of the older version inserts after the migration."""
     upgrade(url)
     assert await _columns(url) == {"ticket:T-1": DEADLINE_UNKNOWN, "service:api": None}
+    db = create_engine(url)
+    async with db.begin() as conn:
+        await conn.execute(sa.text(ROW), {"key": "ticket:T-2", "state": b"{}"})
+    await db.dispose()
+    assert (await _columns(url))["ticket:T-2"] == DEADLINE_UNKNOWN
     downgrade(url, "0009")
     assert await _columns(url) == {}

@@ -145,7 +145,7 @@ async def due_rows(
     clock of a row is due before the row's deadline."""
     c = subject_states.c
     query = sa.select(c.key, c.state, c.deadline).where(
-        c.deadline.is_not(None), c.deadline <= until, c.topic == topic
+        c.deadline.is_not(None), c.deadline <= until, c.topic == topic, c.key.startswith("ticket:")
     )
     if after is not None:
         query = query.where(sa.tuple_(c.topic, c.deadline, c.key) > (topic, *after))

@@ -64,7 +64,7 @@ subject_states = sa.Table(
     sa.Column("partition", sa.Integer, nullable=False),
     sa.Column("state", sa.LargeBinary, nullable=False),
     sa.Column("next_due", sa.BigInteger, nullable=True),
-    sa.Column("deadline", sa.BigInteger, nullable=True),
+    sa.Column("deadline", sa.BigInteger, nullable=True, server_default=str(DEADLINE_UNKNOWN)),
     sa.Index("subject_states_by_partition", "topic", "partition"),
     sa.Index(
         "subject_states_by_deadline",
