@@ -16,6 +16,7 @@ from slawatch.availability.views import objective_views
 from slawatch.clock import Engine
 from slawatch.clock.engine import StoredChange
 from slawatch.clock.snapshot import open_clocks
+from slawatch.clock.ticket import NO_COUNTS, NO_VALUES
 from slawatch.clock.views import clock_views
 from slawatch.events import parse_event
 from slawatch.events.model import InputEvent
@@ -91,6 +92,7 @@ def test_restoring_from_stored_changes_changes_nothing(
     assert restored == plain
     for key, subject in engine.subjects.items():
         assert engine_restored.export_subject(key) == engine.export_subject(key), subject.key
+    assert NO_COUNTS == {} and NO_VALUES == {}, "a state changed the shared empty dicts"
 
 
 def exports(arrival: list[dict[str, Any]]) -> Iterator[tuple[Engine, int, str, StoredChange]]:

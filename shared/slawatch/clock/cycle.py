@@ -95,7 +95,7 @@ class Cycle:
         self._due: int | None = None
         self._due_known = False
         self._deadline: int | None = None
-        self._deadline_text: tuple[int, str] | None = None
+        self._deadline_text: str | None = None
 
     @property
     def running(self) -> bool:
@@ -132,14 +132,15 @@ class Cycle:
         return self.deadline()
 
     def deadline_written(self) -> str | None:
-        """:meth:`deadline_field` as an output writes it."""
-        deadline = self.deadline_field()
-        if deadline is None:
-            return None
-        known = self._deadline_text
-        if known is None or known[0] != deadline:
-            known = self._deadline_text = (deadline, format_time(deadline))
-        return known[1]
+        """:meth:`deadline_field` as an output writes it, kept until a move or the breach
+        can change it."""
+        text = self._deadline_text
+        if text is None:
+            deadline = self.deadline_field()
+            if deadline is None:
+                return None
+            text = self._deadline_text = format_time(deadline)
+        return text
 
     def thresholds(self) -> tuple[Threshold, ...]:
         """The warning points of the goal in force."""
@@ -166,6 +167,7 @@ class Cycle:
     def _check_open(self, t: int) -> None:
         self._due_known = False
         self._deadline = None
+        self._deadline_text = None
         if self.state is _CLOSED:
             raise IllegalTransition("the cycle is closed")
         if t < self.since:
@@ -250,5 +252,6 @@ class Cycle:
             raise IllegalTransition("a cycle breaches at most once")
         self.breach_deadline = deadline
         self._due_known = False
+        self._deadline_text = None
         for _, index, _ in self.thresholds():
             self.mark(index)

@@ -194,7 +194,9 @@ class Engine:
         Nothing expires for a subject with no closed window that is not idle.
         """
         while subject.closes and now >= subject.closes[0][1] + self.retention:
-            self._compact(subject, subject.closes.pop(0)[0])
+            boundary = subject.closes[0][0]
+            subject.closes = subject.closes[1:]
+            self._compact(subject, boundary)
         if (
             subject.history is not None
             and subject.idle_since is not None
@@ -305,7 +307,7 @@ class Engine:
         subject.timer_mark = mark
         for out in timer_outputs:
             if out.type is _WINDOW_CLOSED:
-                subject.closes.append((out.time, now))
+                subject.closes += ((out.time, now),)
 
     def _hold(self, subject: Subject, timers: list[Output], now: int) -> list[Output]:
         """Of the timer outputs an event made its subject reach, those due by processing
@@ -315,7 +317,7 @@ class Engine:
             held = [o for o in timers if o.time >= limit]
             if held:
                 timers = [o for o in timers if o.time < limit]
-                subject.held += held
+                subject.held = [*subject.held, *held]
         self._mark_timers(subject, timers, now)
         return timers
 
@@ -324,10 +326,10 @@ class Engine:
         output is about to go out, and they come before it), taken out of ``held``."""
         held = subject.held
         if limit is None:
-            ready, subject.held = held, []
+            ready, subject.held = list(held), ()
         else:
             ready = [o for o in held if o.time < limit]
-            subject.held = [o for o in held if o.time >= limit]
+            subject.held = [o for o in held if o.time >= limit] or ()
         self._mark_timers(subject, ready, now)
         return ready
 
@@ -424,7 +426,7 @@ class Engine:
             _retraction(o, now) for o in before if o.id not in after_ids and o.id not in held_ids
         ]
         outputs += [o for o in after if o.id not in before_ids]
-        subject.held = [o for o in subject.held if o.id in after_ids]
+        subject.held = [o for o in subject.held if o.id in after_ids] or ()
         subject.state = state
         subject.history = [encode_event(e).decode() for e in new]
         subject.stored = None
@@ -564,9 +566,9 @@ class Engine:
         subject.idle_since = record["idle_since"]
         subject.base = record.get("base")
         subject.base_time = record.get("base_time")
-        subject.closes = [(c[0], c[1]) for c in record.get("closes") or ()]
+        subject.closes = tuple((c[0], c[1]) for c in record.get("closes") or ())
         held = record.get("held") or ()
-        subject.held = [self.catalog.output(body, backfill=bool(f)) for body, f in held]
+        subject.held = [self.catalog.output(body, backfill=bool(f)) for body, f in held] or ()
         due = _with_held(due, subject.held)
         self.subjects[subject.key] = subject
         subject.due = due

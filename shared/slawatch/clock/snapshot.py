@@ -15,7 +15,7 @@ from typing import Any
 
 from slawatch.clock.catalog import Catalog
 from slawatch.clock.cycle import Cycle, CycleState
-from slawatch.clock.ticket import TicketState
+from slawatch.clock.ticket import NO_VALUES, TicketState
 from slawatch.events import parse_event
 from slawatch.events.model import Acknowledgement, InputEvent, Rejection
 
@@ -144,15 +144,18 @@ def state_from_record(record: dict[str, Any], catalog: Catalog) -> TicketState:
     """A ticket's state restored from its record."""
     state = TicketState()
     state.fields = dict(record["fields"])
-    state.attributes = dict(record["attributes"])
+    state.attributes = dict(record["attributes"]) if record["attributes"] else NO_VALUES
     state.created = record["created"]
     state.deleted = record["deleted"]
+    counters: dict[int, int] = {}
     for pair, n in record["counters"].items():
         sla, _, target = pair.partition("/")
         order = catalog.order.get((sla, target))
         if order is None:
             raise SnapshotError(f"no SLA target {pair} in any version")
-        state.counters[order] = n
+        counters[order] = n
+    if counters:
+        state.counters = counters
     for cycle_record in record["open"]:
         cycle = cycle_from_record(cycle_record, catalog)
         state.open[cycle.order] = cycle

@@ -8,7 +8,7 @@ I/O; :class:`~slawatch.clock.engine.Engine` drives them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -24,13 +24,14 @@ __all__ = ["IdSet", "Subject"]
 
 
 class IdSet:
-    """The (source, id) pairs applied to a subject (rule 5): a list while small, then a set."""
+    """The (source, id) pairs applied to a subject (rule 5): a tuple while small (most
+    tickets have a handful, and a tuple holds them in the least memory), then a set."""
 
     __slots__ = ("_items",)
     _SMALL = 8
 
     def __init__(self) -> None:
-        self._items: list[tuple[str | None, str]] | set[tuple[str | None, str]] = []
+        self._items: tuple[tuple[str | None, str], ...] | set[tuple[str | None, str]] = ()
 
     def __contains__(self, pair: object) -> bool:
         return pair in self._items
@@ -41,9 +42,10 @@ class IdSet:
         if isinstance(items, set):
             items.add(pair)
         elif pair not in items:
-            items.append(pair)
-            if len(items) > self._SMALL:
-                self._items = set(items)
+            if len(items) >= self._SMALL:
+                self._items = {*items, pair}
+            else:
+                self._items = (*items, pair)
 
     def to_record(self) -> list[list[str | None]]:
         """The pairs, sorted, as JSON-ready lists."""
@@ -114,9 +116,9 @@ class Subject:
         self.due: int | None = None
         self.base: dict[str, Any] | None = None
         self.base_time: int | None = None
-        self.closes: list[tuple[int, int]] = []
+        self.closes: tuple[tuple[int, int], ...] = ()
         self.stored: int | None = 0
-        self.held: list[Output] = []
+        self.held: Sequence[Output] = ()
 
     @property
     def state(self) -> Any:

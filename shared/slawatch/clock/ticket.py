@@ -59,8 +59,20 @@ class CancelReason:
     DELETED = "deleted"
 
 
+NO_COUNTS: Final[dict[int, int]] = {}
+"""The cycle counters of a ticket none of whose clocks has closed yet, shared (a ticket
+gets a dict of its own when one closes, :func:`_count_closed`)."""
+
+NO_VALUES: Final[dict[str, Any]] = {}
+"""The fields or attributes of a ticket that has none, shared: the fold replaces a
+ticket's dicts and never changes one in place (:func:`_merge`)."""
+
+
 class TicketState:
-    """What the engine knows about one ticket: its fields, cycle counters and open clocks."""
+    """What the engine knows about one ticket: its fields, cycle counters and open clocks.
+
+    ``counters`` holds, per target, the number of its last closed cycle.
+    """
 
     __slots__ = (
         "_labels",
@@ -75,11 +87,11 @@ class TicketState:
     )
 
     def __init__(self) -> None:
-        self.fields: dict[str, Any] = {}
-        self.attributes: dict[str, Any] = {}
+        self.fields: dict[str, Any] = NO_VALUES
+        self.attributes: dict[str, Any] = NO_VALUES
         self.created = False
         self.deleted = False
-        self.counters: dict[int, int] = {}
+        self.counters: dict[int, int] = NO_COUNTS
         self.open: dict[int, Cycle] = {}
         self.applied: tuple[str, ...] = ()
         self.events = 0
@@ -350,6 +362,7 @@ def _step(
     if cycle is not None and _any_trigger(cycle.target.stop, ctx, state):
         elapsed = cycle.close(t)
         del state.open[order]
+        _count_closed(state, order, cycle.number)
         outcome = "breached" if cycle.breached else "met"
         _emit(
             outs, state, subject, _STOPPED, cycle, t, elapsed,
@@ -367,6 +380,7 @@ def _step(
         reason = CancelReason.DELETED if ctx.deleted else CancelReason.NO_LONGER_APPLIES
         elapsed = cycle.close(t)
         del state.open[order]
+        _count_closed(state, order, cycle.number)
         _emit(
             outs, state, subject, _CANCELLED, cycle, t, elapsed,
             {"reason": reason, "breached": cycle.breached}, (reason,),
@@ -377,7 +391,6 @@ def _step(
         version, sla, target = start
         if _any_trigger(target.start, ctx, state) and (applies or ctx.applies(sla, state)):
             number = state.counters.get(order, 0) + 1
-            state.counters[order] = number
             cycle = Cycle(version, sla, target, order, number, t, pick_goal(target, state))
             state.open[order] = cycle
             if sla.id not in state.applied:
@@ -400,6 +413,16 @@ def _step(
         _emit(outs, state, subject, _RESUMED, cycle, t, cycle.acc)
     if not started and cycle.version.touched(target.goals, ctx.changes):
         _repick_goal(state, ctx, cycle)
+
+
+def _count_closed(state: TicketState, order: int, number: int) -> None:
+    """Note that cycle ``number`` of a target closed: the next one is ``number + 1``.
+    An open cycle is counted by its own number, so a ticket whose clocks are all in
+    their first cycle shares :data:`NO_COUNTS`."""
+    if state.counters is NO_COUNTS:
+        state.counters = {order: number}
+    else:
+        state.counters[order] = number
 
 
 def _repick_goal(state: TicketState, ctx: _Ctx, cycle: Cycle) -> None:
@@ -532,4 +555,4 @@ def _retroactive(
     if order in shadow.open:
         state.open[order] = shadow.open[order]
     if order in shadow.counters:
-        state.counters[order] = shadow.counters[order]
+        _count_closed(state, order, shadow.counters[order])
