@@ -23,33 +23,42 @@ from slawatch.outputs import Output
 __all__ = ["IdSet", "Subject"]
 
 
+_Entry = str | tuple[str | None, str]
+"""A pair as an :class:`IdSet` holds it: the id alone when the event has no source."""
+
+
 class IdSet:
     """The (source, id) pairs applied to a subject (rule 5): a tuple while small (most
-    tickets have a handful, and a tuple holds them in the least memory), then a set."""
+    tickets have a handful, and a tuple holds them in the least memory), then a set.
+    A pair without a source is held as its id alone."""
 
     __slots__ = ("_items",)
     _SMALL = 8
 
     def __init__(self) -> None:
-        self._items: tuple[tuple[str | None, str], ...] | set[tuple[str | None, str]] = ()
+        self._items: tuple[_Entry, ...] | set[_Entry] = ()
 
     def __contains__(self, pair: object) -> bool:
+        if type(pair) is tuple and pair[0] is None:
+            return pair[1] in self._items
         return pair in self._items
 
     def add(self, pair: tuple[str | None, str]) -> None:
         """Remember a pair."""
+        entry: _Entry = pair[1] if pair[0] is None else pair
         items = self._items
         if isinstance(items, set):
-            items.add(pair)
-        elif pair not in items:
+            items.add(entry)
+        elif entry not in items:
             if len(items) >= self._SMALL:
-                self._items = {*items, pair}
+                self._items = {*items, entry}
             else:
-                self._items = (*items, pair)
+                self._items = (*items, entry)
 
     def to_record(self) -> list[list[str | None]]:
         """The pairs, sorted, as JSON-ready lists."""
-        ordered = sorted(self._items, key=lambda p: (p[0] or "", p[0] is None, p[1]))
+        pairs = [(None, e) if type(e) is str else e for e in self._items]
+        ordered = sorted(pairs, key=lambda p: (p[0] or "", p[0] is None, p[1]))
         return [list(p) for p in ordered]
 
     @classmethod
