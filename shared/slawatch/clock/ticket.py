@@ -100,14 +100,21 @@ class TicketState:
     def labels(self) -> dict[str, Any]:
         """The ticket fields every output carries, in ``LABEL_FIELDS`` order.
 
-        The dict is shared by the outputs made while no label field changes (the fold
-        changes ``fields`` only through :func:`_merge`, which drops it): read it, never
+        The dict is shared by the outputs of one event or one firing of timers, and let
+        go after it, so that a ticket between events does not hold it (the fold changes
+        ``fields`` only through :func:`_merge`, which drops it too): read it, never
         mutate it.
         """
         labels = self._labels
         if labels is None:
-            f = self.fields
-            labels = self._labels = {name: f.get(name) for name in LABEL_FIELDS}
+            get = self.fields.get
+            labels = self._labels = {
+                "priority": get("priority"),
+                "customer": get("customer"),
+                "service": get("service"),
+                "region": get("region"),
+                "assignee_group": get("assignee_group"),
+            }
         return labels
 
 
@@ -248,6 +255,7 @@ def fire_before(state: TicketState, subject: str, limit: int) -> list[Output]:
         while due is not None and due < limit:
             _fire(outs, state, subject, cycle, due)
             due = cycle.next_due()
+    state._labels = None
     return outs
 
 
@@ -523,6 +531,7 @@ def apply_event(
     if ctx.deleted:
         state.deleted = True
     state.events += 1
+    state._labels = None
     return ctx.outs
 
 
