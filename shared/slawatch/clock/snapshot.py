@@ -15,7 +15,7 @@ from typing import Any
 
 from slawatch.clock.catalog import Catalog
 from slawatch.clock.cycle import Cycle, CycleState
-from slawatch.clock.ticket import NO_VALUES, TicketState
+from slawatch.clock.ticket import NO_VALUES, TicketState, shared_applied
 from slawatch.events import parse_event
 from slawatch.events.model import Acknowledgement, InputEvent, Rejection
 
@@ -159,7 +159,7 @@ def state_from_record(record: dict[str, Any], catalog: Catalog) -> TicketState:
     for cycle_record in record["open"]:
         cycle = cycle_from_record(cycle_record, catalog)
         state.open[cycle.order] = cycle
-    state.applied = tuple(record["applied"])
+    state.applied = shared_applied(tuple(record["applied"]))
     state.events = record["events"]
     return state
 

@@ -68,6 +68,16 @@ NO_VALUES: Final[dict[str, Any]] = {}
 ticket's dicts and never changes one in place (:func:`_merge`)."""
 
 
+_APPLIED: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def shared_applied(applied: tuple[str, ...]) -> tuple[str, ...]:
+    """The one tuple of these SLA ids every ticket with them shares
+    (``TicketState.applied``): tickets repeat few combinations, bounded by the
+    definitions."""
+    return _APPLIED.setdefault(applied, applied)
+
+
 class TicketState:
     """What the engine knows about one ticket: its fields, cycle counters and open clocks.
 
@@ -402,7 +412,8 @@ def _step(
             cycle = Cycle(version, sla, target, order, number, t, pick_goal(target, state))
             state.open[order] = cycle
             if sla.id not in state.applied:
-                state.applied += (sla.id,)  # rule 9: never computed retroactively after this
+                # rule 9: never computed retroactively after this
+                state.applied = shared_applied((*state.applied, sla.id))
             _emit(outs, state, subject, _STARTED, cycle, t, 0)
             started = True
     if cycle is None:
@@ -508,7 +519,7 @@ def apply_event(
                 and sla.id not in state.applied
                 and ctx.applies(sla, state)
             ):
-                state.applied += (sla.id,)
+                state.applied = shared_applied((*state.applied, sla.id))
                 if state.events > 0:
                     newly.add(sla.id)
     commented = ev.comment is not None
