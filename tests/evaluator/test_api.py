@@ -238,10 +238,11 @@ async def test_every_evaluator_lists_the_due_clocks_of_every_partition(
 
 async def test_rows_written_before_deadlines_were_kept_are_listed_then_written_again(
     settings: Settings,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A row whose ``deadline`` is not known (written before migration 0010) is listed
     from the store all the same, and its owner writes the real one after loading it,
-    whether or not the partition has records to apply."""
+    whether or not the partition has records to apply, ``REWRITES_PER_BATCH`` a batch."""
     bus = MemoryBus(partitions=1)
     topic = settings.topic(Topics.CANONICAL)
     events = [
@@ -270,14 +271,18 @@ async def test_rows_written_before_deadlines_were_kept_are_listed_then_written_a
         ("ticket:T-1", "first_response"),
         ("ticket:T-2", "first_response"),
     ]
+    monkeypatch.setattr("slawatch_evaluator.partition.REWRITES_PER_BATCH", 1)
     restarted = evaluator(settings, bus)
     restarted.clock = lambda: NOW
     await restarted.on_assign([(topic, 0)])
     worker = restarted.workers[(topic, 0)]
-    assert worker.is_due(NOW)
-    await restarted._step(worker, [], NOW)
-    await restarted._committed([(topic, 0)])
-    assert await deadlines(reader) == written
+    for left in (1, 0):  # a row a batch
+        assert worker.is_due(NOW)
+        await restarted._step(worker, [], NOW)
+        await restarted._committed([(topic, 0)])
+        known = await deadlines(reader)
+        assert sum(d == DEADLINE_UNKNOWN for d in known.values()) == left
+    assert known == written
     assert not worker.is_due(NOW)
     for ev in (reader, restarted):
         await ev.db.dispose()

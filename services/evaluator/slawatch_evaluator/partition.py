@@ -13,6 +13,7 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Final
 
 import orjson
@@ -36,7 +37,11 @@ from slawatch.outputs import Output, uuid5_text
 from slawatch.timeutil import format_time
 from slawatch_evaluator.store import Claim
 
-__all__ = ["Batch", "DeadLetter", "PartitionWorker"]
+__all__ = ["REWRITES_PER_BATCH", "Batch", "DeadLetter", "PartitionWorker"]
+
+REWRITES_PER_BATCH = 2_000
+"""Subjects a batch exports at most for :meth:`PartitionWorker.rewrite`, beside its own:
+about a batch's worth, so that no batch takes much longer than the others."""
 
 _DUPLICATE: Final = Verdict.DUPLICATE
 _TOO_LATE: Final = Verdict.TOO_LATE
@@ -107,8 +112,9 @@ class PartitionWorker:
                 self.engine.import_stored(orjson.loads(state), lines)
 
     def rewrite(self, keys: Sequence[str]) -> None:
-        """Export these subjects with the next batch, changed or not: their stored rows
-        lack a column the store fills in from the export (``deadline``, migration 0010)."""
+        """Export these subjects with the next batches (``REWRITES_PER_BATCH`` a batch),
+        changed or not: their stored rows lack a column the store fills in from the
+        export (``deadline``, migration 0010)."""
         with self.lock:
             self._rewrite.update(keys)
 
@@ -165,8 +171,9 @@ class PartitionWorker:
         if last_time is not None:
             batch.event_time_lag = (now - last_time) / 1e6
         if self._rewrite:
-            touched |= self._rewrite
-            self._rewrite = set()
+            some = list(islice(self._rewrite, REWRITES_PER_BATCH))
+            touched.update(some)
+            self._rewrite.difference_update(some)
         subjects = engine.subjects
         batch.changes = [engine.export_change(key) for key in touched if key in subjects]
         headers: dict[tuple[str, bool, int, int], tuple[tuple[str, bytes], ...]] = {}
