@@ -165,16 +165,14 @@ def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
         topic = evaluator.settings.topic(Topics.CANONICAL)
         page = max(limit + 1, STORE_PAGE)
         found: list[ClockView] = []
+        cutoff: int | None = None  # the deadline of the (limit + 1)-th clock found so far
         unreadable = 0
         after: tuple[int, str] | None = None
         while True:
             rows = await store.due_rows(conn, topic, until, after, page)
             for key, record, deadline in rows:
-                if len(found) > limit:
-                    found.sort(key=_soonest)
-                    del found[limit + 1 :]
-                    if _soonest(found[limit])[0] < deadline:
-                        return found, unreadable  # no later row has a clock before it
+                if cutoff is not None and cutoff < deadline:
+                    return found, unreadable  # no later row has a clock before it
                 try:
                     ticket = orjson.loads(record)["state"]
                     if (sla or target) and not any(
@@ -186,7 +184,13 @@ def clocks_router(evaluator: Evaluator, clock: Callable[[], int]) -> APIRouter:
                 except (SnapshotError, orjson.JSONDecodeError, KeyError, TypeError):
                     unreadable += 1
                     continue
-                found += due_clock_views(key, state, now, until, sla=sla, target=target)
+                views = due_clock_views(key, state, now, until, sla=sla, target=target)
+                if views:
+                    found += views
+                    if len(found) > limit:
+                        found.sort(key=_soonest)
+                        del found[limit + 1 :]
+                        cutoff = _soonest(found[limit])[0]
             if len(rows) < page:
                 return found, unreadable
             after = (rows[-1][2], rows[-1][0])
